@@ -1,0 +1,506 @@
+"""Cluster shapes (site-sets up to symmetry) and decorated cluster classes.
+
+Vocabulary (icet/ase style):
+
+* a **shape** is a connected site-set (or, for the ``chains`` enumerator, a self-avoiding path) up to
+  the space group G; its *orientations* are the distinct images under G modulo translations, so it
+  has ``len(orientations) / n_basis`` embeddings per lattice site;
+* a **class** is an orbit of (site-set, species pattern) under G; its multiplicity is the number of
+  patterns on one representative site-set that belong to it (Theorem A.1 of Ahmadi et al.).
+
+Concentrations are per-shape normalised: ``Σ_c m_c C_c = 1`` over the classes of one shape.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
+
+import numpy as np
+
+from .errors import SizeLimitError, SpeciesError
+from .symmetry import translation_normal_form
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .lattice import Lattice
+
+__all__ = [
+    "Shape",
+    "ClusterClass",
+    "ConnectedEnumerator",
+    "ChainEnumerator",
+    "enumerate_classes",
+    "validate_species",
+    "DEFAULT_MAX_SHAPES",
+]
+
+#: Refuse enumerations expected to produce more shapes than this (configurable per enumerator).
+DEFAULT_MAX_SHAPES = 20000
+
+Key = tuple[int, ...]
+
+
+@dataclass(eq=False)
+class Shape:
+    """A cluster shape: a site-set (or path) up to the lattice's space group.
+
+    Attributes
+    ----------
+    name : str
+        Stable readable name (``site``, ``pair``, ``linear``, ``angled``, ``triangle``, ``tetra-1`` …).
+    symbol : str
+        Short prefix for variable names (``C``, ``L``, ``A``, ``T`` …).
+    size : int
+        Number of sites.
+    sites : tuple of site keys
+        Representative site keys in a fixed order (along the path for path-like shapes).
+    bonds : tuple of (int, int)
+        Nearest-neighbour bonds among the sites (position pairs ``i < j``), sorted.
+    path : bool
+        True for shapes of the ``chains`` enumerator (site order is the path order).
+    stabiliser : tuple of tuple of int
+        Position permutations induced by the operations that map the shape onto itself.
+    orientations : ndarray (n_orientations, size, d+1)
+        Images of ``sites`` (aligned position by position) under G modulo translations, each
+        translated so that its smallest site lies in cell 0.
+    embeddings_per_site : float
+        ``n_orientations / n_basis``.
+    fraction : float
+        Share of this shape among the shapes of its size (by embeddings).
+    """
+
+    name: str
+    symbol: str
+    size: int
+    sites: tuple[Key, ...]
+    bonds: tuple[tuple[int, int], ...]
+    path: bool
+    stabiliser: tuple[tuple[int, ...], ...]
+    orientations: np.ndarray
+    n_basis: int
+    lattice_name: str
+    fraction: float = 1.0
+    positions: np.ndarray = field(default=None, repr=False)  # type: ignore[assignment]
+
+    @property
+    def embeddings_per_site(self) -> float:
+        return len(self.orientations) / self.n_basis
+
+    @property
+    def n_orientations(self) -> int:
+        return len(self.orientations)
+
+    @property
+    def is_closed(self) -> bool:
+        """True when the shape's bond graph has a cycle (Kirkwood rather than Bethe territory)."""
+        return len(self.bonds) >= self.size
+
+    def degree_of(self, position: int) -> int:
+        """Number of bonds at a site position."""
+        return sum(position in b for b in self.bonds)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "size": self.size,
+            "sites": np.asarray(self.positions).tolist(),
+            "embeddings_per_site": self.embeddings_per_site,
+        }
+
+    def __repr__(self) -> str:
+        return (
+            f"Shape({self.name!r}, size={self.size}, bonds={len(self.bonds)}, "
+            f"embeddings_per_site={self.embeddings_per_site:g})"
+        )
+
+
+@dataclass(frozen=True, eq=False)
+class ClusterClass:
+    """A decorated cluster class: a shape with a species pattern, up to symmetry.
+
+    Attributes
+    ----------
+    shape : Shape
+    pattern : tuple of int
+        Representative species indices aligned with ``shape.sites``.
+    states : tuple of str
+        The representative pattern as species names.
+    patterns : tuple of tuple of int
+        All patterns on the representative site order that belong to the class.
+    name : str
+        Variable name, e.g. ``"C+-"``, ``"L++-"``, ``"A[Mn,Li,Li]"``.
+    """
+
+    shape: Shape
+    pattern: tuple[int, ...]
+    states: tuple[str, ...]
+    patterns: tuple[tuple[int, ...], ...]
+    name: str
+
+    @property
+    def multiplicity(self) -> int:
+        return len(self.patterns)
+
+    @property
+    def size(self) -> int:
+        return self.shape.size
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "states": list(self.states), "multiplicity": self.multiplicity}
+
+    def __repr__(self) -> str:
+        return f"ClusterClass({self.name!r}, multiplicity={self.multiplicity})"
+
+
+# ---------------------------------------------------------------------------------- helpers
+def validate_species(species: Sequence[str]) -> tuple[str, ...]:
+    """Check a species list: at least two distinct non-empty strings."""
+    sp = tuple(str(s) for s in species)
+    if len(sp) < 2:
+        raise SpeciesError(f"need at least two species (states), got {list(sp)}")
+    dup = sorted({s for s in sp if sp.count(s) > 1})
+    if dup:
+        raise SpeciesError(f"species must be distinct; {dup} given more than once in {list(sp)}")
+    if any(not s or any(ch.isspace() for ch in s) for s in sp):
+        raise SpeciesError(f"species names must be non-empty and without blanks, got {list(sp)}")
+    return sp
+
+
+def pattern_label(states: Sequence[str]) -> str:
+    """``"+-+"`` for single-character species, ``"[Mn,Li]"`` otherwise."""
+    if all(len(s) == 1 and s not in "[],()" for s in states):
+        return "".join(states)
+    return "[" + ",".join(states) + "]"
+
+
+def _representative_key(pattern: tuple[int, ...], bonds: Sequence[tuple[int, int]]) -> tuple:
+    """Preferred representative: like-state bonds as early as possible, then lexicographic.
+
+    Along a chain this writes ``++-`` rather than ``-++`` and ``--+`` rather than ``+--``: the end
+    that matches the middle comes first (the paper's L₊₊₋, A₋₋₊).
+    """
+    return (tuple(-(pattern[a] == pattern[b]) for a, b in bonds), pattern)
+
+
+# ---------------------------------------------------------------------------------- enumeration
+class _EnumeratorBase:
+    """Shared machinery of the shape enumerators (growth, canonical forms, orientations)."""
+
+    name = "base"
+    description = ""
+    path_based = False
+
+    def __init__(self, max_shapes: int = DEFAULT_MAX_SHAPES) -> None:
+        self.max_shapes = int(max_shapes)
+
+    def configure(self, **options: Any) -> "_EnumeratorBase":
+        allowed = {"max_shapes"}
+        unknown = set(options) - allowed
+        if unknown:
+            raise SizeLimitError(
+                f"enumerator {self.name!r}: unknown option(s) {sorted(unknown)}; allowed: {sorted(allowed)}"
+            )
+        return type(self)(**options)
+
+    # -- normal forms of a candidate (site-set or path) modulo translation
+    def _fixed_form(self, keys: np.ndarray) -> tuple:
+        raise NotImplementedError
+
+    def _grow(self, lattice: "Lattice", fixed: set[tuple]) -> set[tuple]:
+        raise NotImplementedError
+
+    def _initial(self, lattice: "Lattice") -> set[tuple]:
+        d = lattice.dimension
+        return {self._fixed_form(np.array([(0,) * d + (b,)], dtype=np.int64)) for b in range(lattice.n_basis)}
+
+    def _estimate(self, lattice: "Lattice", max_size: int) -> float:
+        z = max(lattice.coordination)
+        # lattice animals grow roughly like (e·(z-1))^n / (n·|G|); a cheap, honest order of magnitude
+        group = max(1, len(lattice.symmetry))
+        return lattice.n_basis * (math.e * (z - 1)) ** max_size / (max_size * group)
+
+    def enumerate(self, lattice: "Lattice", max_size: int) -> list[Shape]:
+        """All shapes of size 1 … ``max_size``, sorted by size and then a stable geometric key.
+
+        Raises
+        ------
+        SizeLimitError
+            When the expected number of shapes exceeds ``max_shapes``.
+        """
+        if int(max_size) != max_size or max_size < 1:
+            raise SizeLimitError(f"cluster size must be a positive integer, got {max_size!r}")
+        max_size = int(max_size)
+        estimate = self._estimate(lattice, max_size)
+        if estimate > self.max_shapes:
+            raise SizeLimitError(
+                f"enumerating {self.name} clusters of size up to {max_size} on {lattice.name!r} would "
+                f"produce roughly {estimate:.3g} shapes (limit {self.max_shapes}); ask for a smaller "
+                "size or raise the limit with the enumerator option max_shapes"
+            )
+        group = lattice.symmetry
+        shapes: list[Shape] = []
+        fixed = self._initial(lattice)
+        for size in range(1, max_size + 1):
+            if size > 1:
+                fixed = self._grow(lattice, fixed)
+            shapes.extend(self._shapes_of_size(lattice, group, fixed, size))
+        return shapes
+
+    def _orbit_canonical(self, group, keys: np.ndarray) -> tuple:
+        return min(self._fixed_form(op.apply(keys)) for op in group.operations)
+
+    def _shapes_of_size(self, lattice, group, fixed: set[tuple], size: int) -> list[Shape]:
+        orbits: dict[tuple, list[tuple]] = {}
+        for form in fixed:
+            keys = np.array(self._form_keys(form), dtype=np.int64)
+            orbits.setdefault(self._orbit_canonical(group, keys), []).append(form)
+        drafts = []
+        for canon, members in orbits.items():
+            rep = self._ordered_representative(lattice, np.array(self._form_keys(canon), dtype=np.int64))
+            drafts.append(self._build_shape(lattice, group, rep, len(members)))
+        drafts.sort(key=lambda s: _shape_sort_key(lattice, s))
+        _assign_names(drafts, size, self.path_based)
+        total = sum(s.n_orientations for s in drafts)
+        for s in drafts:
+            s.fraction = s.n_orientations / total
+        return drafts
+
+    def _form_keys(self, form: tuple) -> list[Key]:
+        return list(form)
+
+    def _ordered_representative(self, lattice, keys: np.ndarray) -> np.ndarray:
+        return keys
+
+    def _build_shape(self, lattice, group, rep: np.ndarray, n_members: int) -> Shape:
+        size = len(rep)
+        keys_t = [tuple(k) for k in rep.tolist()]
+        bonds = tuple(
+            (i, j) for i in range(size) for j in range(i + 1, size) if lattice.are_neighbours(keys_t[i], keys_t[j])
+        )
+        ref_form = self._fixed_form(rep)
+        orient: dict[tuple, np.ndarray] = {}
+        stab: set[tuple[int, ...]] = set()
+        pos_of = {k: i for i, k in enumerate(keys_t)}
+        for op in group.operations:
+            img = op.apply(rep)
+            form = self._fixed_form(img)
+            if form not in orient:
+                aligned = img.copy()
+                smallest = img[np.lexsort(img.T[::-1])[0]]
+                aligned[:, :-1] -= smallest[:-1]
+                orient[form] = aligned
+            if form == ref_form:
+                # the image is the shape itself up to a translation: record the position permutation
+                smallest = img[np.lexsort(img.T[::-1])[0]]
+                rsmall = rep[np.lexsort(rep.T[::-1])[0]]
+                shifted = img.copy()
+                shifted[:, :-1] += rsmall[:-1] - smallest[:-1]
+                perm = tuple(pos_of[tuple(k)] for k in shifted.tolist())
+                stab.add(perm)
+        if len(orient) != n_members:
+            raise RuntimeError("internal error: orbit size mismatch in shape enumeration")
+        orientations = np.array([orient[f] for f in sorted(orient)], dtype=np.int64)
+        return Shape(
+            name="",
+            symbol="",
+            size=size,
+            sites=tuple(keys_t),
+            bonds=bonds,
+            path=self.path_based,
+            stabiliser=tuple(sorted(stab)),
+            orientations=orientations,
+            n_basis=lattice.n_basis,
+            lattice_name=lattice.name,
+            positions=lattice.positions(rep),
+        )
+
+
+class ConnectedEnumerator(_EnumeratorBase):
+    """All connected site-sets (lattice animals) up to symmetry."""
+
+    name = "connected"
+    description = "connected site-sets (lattice animals) up to the space group"
+    path_based = False
+
+    def _fixed_form(self, keys: np.ndarray) -> tuple:
+        return translation_normal_form(keys)
+
+    def _grow(self, lattice, fixed):
+        out = set()
+        for form in fixed:
+            members = set(form)
+            for site in form:
+                for nb in lattice.neighbour_keys(site):
+                    if nb not in members:
+                        out.add(self._fixed_form(np.array(list(form) + [nb], dtype=np.int64)))
+        return out
+
+    def _ordered_representative(self, lattice, keys):
+        # order path-like sets along the path, starting from the end that gives the smaller sequence
+        keys_t = [tuple(k) for k in keys.tolist()]
+        n = len(keys_t)
+        adj = {i: [j for j in range(n) if j != i and lattice.are_neighbours(keys_t[i], keys_t[j])] for i in range(n)}
+        n_edges = sum(len(v) for v in adj.values()) // 2
+        ends = [i for i in range(n) if len(adj[i]) == 1]
+        if n >= 3 and n_edges == n - 1 and len(ends) == 2:
+            walks = []
+            for start in ends:
+                order, prev = [start], None
+                while len(order) < n:
+                    nxt = [j for j in adj[order[-1]] if j != prev][0]
+                    prev = order[-1]
+                    order.append(nxt)
+                walks.append([keys_t[i] for i in order])
+            return np.array(min(walks), dtype=np.int64)
+        return keys
+
+
+class ChainEnumerator(_EnumeratorBase):
+    """Self-avoiding nearest-neighbour paths up to symmetry (a path and its reverse are one chain)."""
+
+    name = "chains"
+    description = "self-avoiding nearest-neighbour paths up to the space group (chain closures)"
+    path_based = True
+
+    def _fixed_form(self, keys: np.ndarray) -> tuple:
+        forward = keys.copy()
+        smallest = keys[np.lexsort(keys.T[::-1])[0]]
+        forward[:, :-1] -= smallest[:-1]
+        fw = tuple(map(tuple, forward.tolist()))
+        return min(fw, fw[::-1])
+
+    def _grow(self, lattice, fixed):
+        out = set()
+        for form in fixed:
+            members = set(form)
+            for end, seq in ((form[-1], list(form)), (form[0], list(form[::-1]))):
+                for nb in lattice.neighbour_keys(end):
+                    if nb not in members:
+                        out.add(self._fixed_form(np.array(seq + [nb], dtype=np.int64)))
+        return out
+
+    def _estimate(self, lattice, max_size):
+        z = max(lattice.coordination)
+        group = max(1, len(lattice.symmetry))
+        return lattice.n_basis * z * max(1, z - 1) ** max(0, max_size - 2) / (2 * group) + max_size
+
+
+def _shape_sort_key(lattice, shape: Shape) -> tuple:
+    pos = np.asarray(shape.positions)
+    d2 = ((pos[:, None, :] - pos[None, :, :]) ** 2).sum(-1)
+    extent = round(float(d2.sum()) / 2, 6)
+    return (len(shape.bonds), -extent, tuple(sorted(round(float(x), 6) for x in d2.ravel())), shape.sites)
+
+
+def _middle_angle(shape: Shape) -> float:
+    pos = np.asarray(shape.positions)
+    a, b, c = pos[0], pos[1], pos[2]
+    u, v = a - b, c - b
+    cosang = float(np.dot(u, v) / (np.linalg.norm(u) * np.linalg.norm(v)))
+    return math.degrees(math.acos(max(-1.0, min(1.0, cosang))))
+
+
+def _assign_names(shapes: list[Shape], size: int, path_based: bool) -> None:
+    base: list[str] = []
+    for s in shapes:
+        if size == 1:
+            base.append("site")
+        elif size == 2:
+            base.append("pair")
+        elif size == 3:
+            # chains keep the path order; connected 3-site paths are ordered along the path too
+            if len(s.bonds) == 3 and not path_based:
+                base.append("triangle")
+            elif path_based and len(s.bonds) == 3:
+                base.append("triangle")
+            else:
+                angle = _middle_angle(s)
+                base.append("linear" if abs(angle - 180) < 1e-3 else f"angled{round(angle)}")
+        else:
+            prefix = {4: "tetra", 5: "penta", 6: "hexa"}.get(size, f"n{size}")
+            base.append(("chain-" if path_based else "") + prefix)
+    # a single bent 3-site shape is just "angled"
+    bent = [n for n in base if n.startswith("angled")]
+    if len(bent) == 1:
+        base = ["angled" if n.startswith("angled") else n for n in base]
+    counts: dict[str, int] = {}
+    for n in base:
+        counts[n] = counts.get(n, 0) + 1
+    seen: dict[str, int] = {}
+    for s, n in zip(shapes, base):
+        if size >= 4:
+            seen[n] = seen.get(n, 0) + 1
+            s.name = f"{n}-{seen[n]}"
+        elif counts[n] > 1:
+            seen[n] = seen.get(n, 0) + 1
+            s.name = f"{n}-{chr(ord('a') + seen[n] - 1)}"
+        else:
+            s.name = n
+        s.symbol = _symbol_for(s.name, size)
+
+
+def _symbol_for(name: str, size: int) -> str:
+    if size <= 2:
+        return "C" if "-" not in name else "C" + name.split("-")[1]
+    if name.startswith(("linear", "angled", "triangle")):
+        head = name[0].upper()
+        rest = name.replace("linear", "").replace("angled", "").replace("triangle", "").replace("-", "")
+        return head + rest
+    return "K" + name.replace("chain-", "P").replace("tetra", "4").replace("penta", "5").replace("hexa", "6").replace("-", "_")
+
+
+# ---------------------------------------------------------------------------------- classes
+def enumerate_classes(shape: Shape, species: Sequence[str]) -> list[ClusterClass]:
+    """The decorated classes of a shape for the given species, in a stable order.
+
+    Order: fewest unlike bonds first, then the representative pattern lexicographically (species
+    in the given order). For a pair of ``+``/``-`` this is ``++``, ``--``, ``+-``.
+    """
+    sp = validate_species(species)
+    q = len(sp)
+    seen: set[tuple[int, ...]] = set()
+    out = []
+    for pattern in itertools.product(range(q), repeat=shape.size):
+        if pattern in seen:
+            continue
+        orbit = set()
+        for perm in shape.stabiliser:
+            image = [0] * shape.size
+            for k, target in enumerate(perm):
+                image[target] = pattern[k]
+            orbit.add(tuple(image))
+        seen |= orbit
+        rep = min(orbit, key=lambda p: _representative_key(p, shape.bonds))
+        states = tuple(sp[i] for i in rep)
+        out.append(
+            ClusterClass(
+                shape=shape,
+                pattern=rep,
+                states=states,
+                patterns=tuple(sorted(orbit)),
+                name=shape.symbol + pattern_label(states),
+            )
+        )
+    out.sort(key=lambda c: (sum(c.pattern[a] != c.pattern[b] for a, b in shape.bonds), c.pattern))
+    return out
+
+
+def class_lookup(shape: Shape, classes: Sequence[ClusterClass], q: int) -> np.ndarray:
+    """Table mapping a pattern code ``Σ_k p_k q^(size-1-k)`` to its class index within ``classes``."""
+    table = np.full(q ** shape.size, -1, dtype=np.int64)
+    for ci, c in enumerate(classes):
+        for p in c.patterns:
+            code = 0
+            for v in p:
+                code = code * q + v
+            table[code] = ci
+    if (table < 0).any():
+        raise RuntimeError("internal error: class lookup table incomplete")
+    return table
+
+
+def iter_patterns(size: int, q: int) -> Iterable[tuple[int, ...]]:
+    return itertools.product(range(q), repeat=size)

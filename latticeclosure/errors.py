@@ -1,0 +1,58 @@
+"""Exceptions raised for bad input.
+
+Every error a user can cause derives from :class:`LatticeClosureError`; the CLI turns it into a
+one-line message on stderr and exit status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "LatticeClosureError",
+    "UnknownNameError",
+    "DuplicateNameError",
+    "GeometryError",
+    "ConfigurationError",
+    "SizeLimitError",
+    "SpeciesError",
+    "DataError",
+    "ClosureError",
+]
+
+
+class LatticeClosureError(ValueError):
+    """Base class of all user-facing errors of latticeclosure."""
+
+
+class UnknownNameError(LatticeClosureError, KeyError):
+    """A plugin object (lattice, closure, ...) was asked for by a name nobody registered."""
+
+    def __str__(self) -> str:  # KeyError would quote the message otherwise
+        return str(self.args[0]) if self.args else ""
+
+
+class DuplicateNameError(LatticeClosureError):
+    """Two plugins registered objects of the same kind under the same name."""
+
+
+class GeometryError(LatticeClosureError):
+    """Degenerate Bravais vectors, overlapping basis sites, too small a supercell, ..."""
+
+
+class ConfigurationError(LatticeClosureError):
+    """A configuration array of the wrong shape, dtype or state values."""
+
+
+class SizeLimitError(LatticeClosureError):
+    """A request (cluster size, window size) beyond a configurable limit."""
+
+
+class SpeciesError(LatticeClosureError):
+    """Duplicate species, fewer than two species, unknown species names."""
+
+
+class DataError(LatticeClosureError):
+    """Corrupt, truncated, unnormalised or otherwise invalid data."""
+
+
+class ClosureError(LatticeClosureError):
+    """A closure that cannot express a class, an empty constraint set, a bad closure file."""

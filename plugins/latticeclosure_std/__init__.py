@@ -1,0 +1,23 @@
+"""Standard plugin set of latticeclosure: lattices, cluster enumerators, dynamics, closures.
+
+It is registered through the ``latticeclosure`` entry-point group and uses only the public hooks of
+:mod:`latticeclosure.hookspecs`, exactly as a third-party plugin would.
+"""
+
+from __future__ import annotations
+
+from latticeclosure.hookspecs import hookimpl
+
+
+@hookimpl
+def latticeclosure_lattices():
+    from .lattices import standard_lattices
+
+    return standard_lattices()
+
+
+@hookimpl
+def latticeclosure_cluster_enumerators():
+    from latticeclosure.clusters import ChainEnumerator, ConnectedEnumerator
+
+    return [ConnectedEnumerator(), ChainEnumerator()]
