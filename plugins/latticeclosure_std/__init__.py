@@ -21,3 +21,17 @@ def latticeclosure_cluster_enumerators():
     from latticeclosure.clusters import ChainEnumerator, ConnectedEnumerator
 
     return [ConnectedEnumerator(), ChainEnumerator()]
+
+
+@hookimpl
+def latticeclosure_rate_namings():
+    from .naming import TriangularPairNaming
+
+    return [TriangularPairNaming()]
+
+
+@hookimpl
+def latticeclosure_dynamics():
+    from latticeclosure.equations.dynamics import FlipDynamics, SwapDynamics
+
+    return [SwapDynamics(), FlipDynamics()]

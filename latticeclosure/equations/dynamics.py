@@ -1,0 +1,272 @@
+"""Reaction generators (dynamics): Kawasaki swaps and single-site flips.
+
+A dynamics object lists, for a labelled window embedding with a given pattern, every elementary event
+that changes the window's pattern, together with its context. The generator
+(:mod:`latticeclosure.equations.generator`) turns those events into rate equations.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator, Mapping, Sequence
+
+import numpy as np
+
+from ..errors import LatticeClosureError
+from .reactions import ROLE_ACTIVE, ROLE_CATALYST, ROLE_PARTNER, ROLE_WINDOW
+
+__all__ = ["Event", "SwapDynamics", "FlipDynamics", "FlipRule", "load_flip_spec", "FlipSpecError"]
+
+
+class FlipSpecError(LatticeClosureError):
+    """A flip specification names unknown states, negative rates, or is malformed."""
+
+
+@dataclass
+class Event:
+    """One elementary event on a labelled window (see :class:`~latticeclosure.equations.Reaction`)."""
+
+    kind: str
+    context_keys: np.ndarray      # (m, d+1) window sites then the outside site, if any
+    context_states: tuple[int, ...]
+    roles: np.ndarray             # (m,) roles for the orbit key
+    active: int
+    partner: int | None
+    product_window: tuple[int, ...]
+    product_context: tuple[int, ...]
+    rate: str | None = None       # fixed rate name (flip rules); None = one per orbit (swap)
+
+
+def _outside_neighbours(lattice, window: list[tuple], w: int, exclude_closed: bool) -> list[tuple]:
+    members = set(window)
+    out = []
+    for o in lattice.neighbour_keys(window[w]):
+        if o in members:
+            continue
+        if exclude_closed and any(lattice.are_neighbours(o, window[v]) for v in range(len(window)) if v != w):
+            continue
+        out.append(o)
+    return out
+
+
+class SwapDynamics:
+    """Kawasaki nearest-neighbour exchange.
+
+    Parameters
+    ----------
+    exclude_closed : bool
+        Drop outside neighbours ``o`` that are adjacent to another window site (the paper's
+        "reactions inside a triangle"). Internal swaps are never dropped.
+    """
+
+    name = "swap"
+    description = "Kawasaki nearest-neighbour exchange (swaps of two different neighbouring states)"
+    conserves_composition = True
+
+    def __init__(self, exclude_closed: bool = False) -> None:
+        self.exclude_closed = bool(exclude_closed)
+
+    def configure(self, **options: Any) -> "SwapDynamics":
+        allowed = {"exclude_closed"}
+        unknown = set(options) - allowed
+        if unknown:
+            raise LatticeClosureError(
+                f"dynamics 'swap': unknown option(s) {sorted(unknown)}; allowed: {sorted(allowed)}"
+            )
+        return SwapDynamics(**options)
+
+    def events(self, lattice, window: list[tuple], pattern: tuple[int, ...], q: int, bonds) -> Iterator[Event]:
+        n = len(window)
+        keys = np.array(window, dtype=np.int64)
+        # outside swaps: window site w with an outside neighbour o in a different state
+        for w in range(n):
+            for o in _outside_neighbours(lattice, window, w, self.exclude_closed):
+                ctx = np.vstack([keys, np.array([o], dtype=np.int64)])
+                roles = np.full(n + 1, ROLE_WINDOW, dtype=np.int64)
+                roles[w], roles[n] = ROLE_ACTIVE, ROLE_PARTNER
+                for s_o in range(q):
+                    if s_o == pattern[w]:
+                        continue
+                    before = pattern + (s_o,)
+                    after = list(before)
+                    after[w], after[n] = before[n], before[w]
+                    yield Event("outside", ctx, before, roles, w, n, tuple(after[:n]), tuple(after))
+        # internal swaps: two neighbouring window sites in different states
+        for a, b in bonds:
+            if pattern[a] == pattern[b]:
+                continue
+            roles = np.full(n, ROLE_WINDOW, dtype=np.int64)
+            roles[a] = roles[b] = ROLE_ACTIVE
+            after = list(pattern)
+            after[a], after[b] = pattern[b], pattern[a]
+            yield Event("internal", keys, pattern, roles, a, b, tuple(after), tuple(after))
+
+
+@dataclass(frozen=True)
+class FlipRule:
+    """``source → target`` at ``rate``; per neighbour in state ``catalyst`` if given, else spontaneous."""
+
+    source: str
+    target: str
+    rate: str
+    catalyst: str | None = None
+
+
+def _rate_name(value: Any, where: str) -> str:
+    if isinstance(value, bool):
+        raise FlipSpecError(f"{where}: rate must be a name or a non-negative number, got {value!r}")
+    if isinstance(value, (int, float)):
+        if not math.isfinite(value) or value < 0:
+            raise FlipSpecError(f"{where}: rate must be non-negative and finite, got {value!r}")
+        return repr(float(value)) if not float(value).is_integer() else str(int(value))
+    if isinstance(value, str) and value.strip():
+        text = value.strip()
+        try:
+            num = float(text)
+        except ValueError:
+            if not text.isidentifier():
+                raise FlipSpecError(f"{where}: rate name {text!r} is not a valid identifier") from None
+            return text
+        return _rate_name(num, where)
+    raise FlipSpecError(f"{where}: rate must be a name or a non-negative number, got {value!r}")
+
+
+def load_flip_spec(source: str | Path | Mapping[str, Any] | Sequence[Mapping[str, Any]], species: Sequence[str]) -> list[FlipRule]:
+    """Read a flip specification (TOML or JSON file, mapping, or list of rules) and validate it.
+
+    Format (TOML)::
+
+        [[rule]]
+        from = "S"
+        to = "I"
+        rate = "tau"        # a name, or a non-negative number
+        catalyst = "I"      # optional: the rate applies per neighbour in this state
+
+        [[rule]]
+        from = "I"
+        to = "S"
+        rate = "gamma"
+
+    Raises
+    ------
+    FlipSpecError
+        Unknown states, negative rates, missing keys, unreadable file.
+    """
+    if isinstance(source, (str, Path)):
+        path = Path(source)
+        if not path.is_file():
+            raise FlipSpecError(f"flip spec file {str(path)!r} does not exist")
+        text = path.read_text(encoding="utf-8")
+        try:
+            data: Any = json.loads(text) if path.suffix.lower() == ".json" else tomllib.loads(text)
+        except (json.JSONDecodeError, tomllib.TOMLDecodeError) as exc:
+            raise FlipSpecError(f"flip spec {str(path)!r} is not valid {path.suffix or 'TOML'}: {exc}") from None
+    else:
+        data = source
+    rules_raw = data.get("rule", data.get("rules")) if isinstance(data, Mapping) else data
+    if not isinstance(rules_raw, Sequence) or isinstance(rules_raw, (str, bytes)) or not rules_raw:
+        raise FlipSpecError("flip spec must contain a non-empty list of rules under 'rule' (TOML) or 'rules'")
+    sp = list(species)
+    rules = []
+    for i, raw in enumerate(rules_raw, start=1):
+        where = f"flip rule {i}"
+        if not isinstance(raw, Mapping):
+            raise FlipSpecError(f"{where}: expected a table with from/to/rate, got {raw!r}")
+        unknown = set(raw) - {"from", "to", "rate", "catalyst"}
+        if unknown:
+            raise FlipSpecError(f"{where}: unknown key(s) {sorted(unknown)}; allowed: from, to, rate, catalyst")
+        for req in ("from", "to", "rate"):
+            if req not in raw:
+                raise FlipSpecError(f"{where}: missing '{req}'")
+        src, tgt, cat = str(raw["from"]), str(raw["to"]), raw.get("catalyst")
+        for label, state in (("from", src), ("to", tgt)) + ((("catalyst", str(cat)),) if cat is not None else ()):
+            if state not in sp:
+                raise FlipSpecError(f"{where}: {label} state {state!r} is not one of the species {sp}")
+        if src == tgt:
+            raise FlipSpecError(f"{where}: 'from' and 'to' are the same state {src!r}")
+        rules.append(FlipRule(src, tgt, _rate_name(raw["rate"], where), None if cat is None else str(cat)))
+    return rules
+
+
+class FlipDynamics:
+    """Single-site state changes: spontaneous, or catalysed by each neighbour in a given state.
+
+    Parameters
+    ----------
+    rules : list of FlipRule, mapping, or path
+        The declarative spec (see :func:`load_flip_spec`); validated against the species when the
+        equations are generated.
+    exclude_closed : bool
+        Drop outside catalysts adjacent to another window site (as for swaps).
+    """
+
+    name = "flip"
+    description = "single-site flips, spontaneous or catalysed per neighbour (SIS, contact process, Glauber)"
+    conserves_composition = False
+
+    def __init__(self, rules: Any = None, exclude_closed: bool = False) -> None:
+        self.rules_source = rules
+        self.exclude_closed = bool(exclude_closed)
+
+    def configure(self, **options: Any) -> "FlipDynamics":
+        allowed = {"rules", "exclude_closed", "spec"}
+        unknown = set(options) - allowed
+        if unknown:
+            raise LatticeClosureError(
+                f"dynamics 'flip': unknown option(s) {sorted(unknown)}; allowed: {sorted(allowed)}"
+            )
+        rules = options.get("rules", options.get("spec", self.rules_source))
+        return FlipDynamics(rules=rules, exclude_closed=options.get("exclude_closed", self.exclude_closed))
+
+    def rules(self, species: Sequence[str]) -> list[FlipRule]:
+        if self.rules_source is None:
+            raise FlipSpecError("flip dynamics needs a spec (--flip-spec FILE): which state flips to which, at what rate")
+        if isinstance(self.rules_source, list) and all(isinstance(r, FlipRule) for r in self.rules_source):
+            sp = set(species)
+            for r in self.rules_source:
+                for st in (r.source, r.target, r.catalyst):
+                    if st is not None and st not in sp:
+                        raise FlipSpecError(f"flip rule {r}: state {st!r} is not one of the species {list(species)}")
+            return list(self.rules_source)
+        return load_flip_spec(self.rules_source, species)
+
+    def events_for(self, rules: list[FlipRule], species, lattice, window, pattern, q, bonds) -> Iterator[Event]:
+        index = {s: i for i, s in enumerate(species)}
+        n = len(window)
+        keys = np.array(window, dtype=np.int64)
+        for rule in rules:
+            src, tgt = index[rule.source], index[rule.target]
+            for w in range(n):
+                if pattern[w] != src:
+                    continue
+                after = list(pattern)
+                after[w] = tgt
+                if rule.catalyst is None:
+                    roles = np.full(n, ROLE_WINDOW, dtype=np.int64)
+                    roles[w] = ROLE_ACTIVE
+                    yield Event("spontaneous", keys, pattern, roles, w, None, tuple(after), tuple(after), rule.rate)
+                    continue
+                cat = index[rule.catalyst]
+                members = {k: i for i, k in enumerate(window)}
+                for j in lattice.neighbour_keys(window[w]):
+                    if j in members:
+                        if pattern[members[j]] != cat:
+                            continue
+                        roles = np.full(n, ROLE_WINDOW, dtype=np.int64)
+                        roles[w], roles[members[j]] = ROLE_ACTIVE, ROLE_CATALYST
+                        yield Event("catalysed", keys, pattern, roles, w, members[j], tuple(after), tuple(after), rule.rate)
+                    else:
+                        if self.exclude_closed and any(
+                            lattice.are_neighbours(j, window[v]) for v in range(n) if v != w
+                        ):
+                            continue
+                        ctx = np.vstack([keys, np.array([j], dtype=np.int64)])
+                        roles = np.full(n + 1, ROLE_WINDOW, dtype=np.int64)
+                        roles[w], roles[n] = ROLE_ACTIVE, ROLE_CATALYST
+                        yield Event(
+                            "catalysed", ctx, pattern + (cat,), roles, w, n, tuple(after), tuple(after) + (cat,), rule.rate
+                        )

@@ -1,0 +1,228 @@
+"""Output formats of generated equations: text, LaTeX (sympy's printer), JSON, Python module.
+
+The JSON document follows the public schema ``latticeclosure.equations/1``; the Python module is
+importable and has a vectorised numpy right-hand side ``rhs(C, k)`` printed by sympy's code printer.
+"""
+
+from __future__ import annotations
+
+import json
+from fractions import Fraction
+from typing import TYPE_CHECKING, Any
+
+import sympy as sp
+from sympy.printing.pycode import pycode
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..clusters import ClusterClass
+    from .generator import RateEquations
+
+__all__ = ["to_text", "to_latex", "to_json", "to_json_dict", "to_python", "display_name", "latex_name", "FORMATS"]
+
+FORMATS = ("text", "latex", "json", "python")
+
+_SUBSCRIPTS = dict(
+    zip(
+        "+-0123456789aehijklmnoprstuvx",
+        "₊₋₀₁₂₃₄₅₆₇₈₉ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ",
+    )
+)
+_MINUS = "\u2212"
+
+
+def display_name(cls: "ClusterClass") -> str:
+    """Unicode name like ``A₊₋₊`` when every state has a subscript glyph, else the ASCII class name."""
+    text = "".join(cls.states)
+    if all(len(s) == 1 for s in cls.states) and all(ch in _SUBSCRIPTS for ch in text):
+        return cls.shape.symbol + "".join(_SUBSCRIPTS[ch] for ch in text)
+    return cls.name
+
+
+def latex_name(cls: "ClusterClass") -> str:
+    """LaTeX name like ``A_{+-+}`` (states joined; multi-character states separated by commas)."""
+    if all(len(s) == 1 for s in cls.states):
+        sub = "".join(cls.states)
+    else:
+        sub = ",".join(r"\mathrm{%s}" % s for s in cls.states)
+    return f"{cls.shape.symbol}_{{{sub}}}"
+
+
+def _coefficient_text(coeff: Fraction) -> str:
+    if coeff == 1:
+        return ""
+    if coeff.denominator == 1:
+        return str(coeff.numerator)
+    return f"({coeff.numerator}/{coeff.denominator})"
+
+
+def _ordered_terms(eqs: "RateEquations", lhs: str) -> list[tuple[Fraction, str, str]]:
+    """Gains first, then losses; each by rate order, then variable order (as eq. 5 is written)."""
+    terms = eqs.terms[lhs]
+    return [t for t in terms if t[0] > 0] + [t for t in terms if t[0] < 0]
+
+
+def to_text(eqs: "RateEquations", details: bool = False) -> str:
+    """Plain-text equations, e.g. ``dC₊₊/dt = 4k1 A₊₋₊ + 2k2 L₊₋₊ − 4k3 A₊₊₋ − 2k4 L₊₊₋``.
+
+    With ``details``: conservation laws, composition drift, drift relations and equilibrium constants.
+    """
+    by_name = {c.name: c for c in eqs.variables}
+    lines = []
+    for cls in eqs.window_classes:
+        parts = []
+        for coeff, rate, var in _ordered_terms(eqs, cls.name):
+            body = f"{_coefficient_text(abs(coeff))}{rate} {display_name(by_name[var])}"
+            if not parts:
+                parts.append(body if coeff > 0 else f"{_MINUS}{body}")
+            else:
+                parts.append(("+ " if coeff > 0 else f"{_MINUS} ") + body)
+        rhs = " ".join(parts) if parts else "0"
+        lines.append(f"d{display_name(cls)}/dt = {rhs}")
+    if details:
+        lines.append("")
+        lines.append("conservation laws (verified symbolically):")
+        for law in eqs.conservation_laws:
+            lines.append(f"  {_rename(law.lhs, eqs)} = 0")
+        if eqs.dynamics_name == "swap":
+            first = eqs.species[0]
+            lines.append(f"composition drift d C_{first}/dt = {_rename(eqs.composition_drift[first], eqs)}")
+            rel = eqs.drift_relations
+            if rel:
+                lines.append("it vanishes identically (on marginally consistent concentrations) iff:")
+                for eq in rel:
+                    lines.append(f"  {eq.lhs} = {eq.rhs}")
+            else:
+                lines.append("it vanishes identically for independent rate constants")
+            if eqs.equilibrium_constants:
+                lines.append("equilibrium constants:")
+                for q in eqs.equilibrium_constants:
+                    lines.append(
+                        f"  {q.name} = {q.forward}/{q.reverse} = {_rename(q.concentration_ratio, eqs)}"
+                    )
+        lines.append("rates: " + ", ".join(
+            r.name + (f" (reverse {r.reverse})" if r.reverse and r.reverse != r.name else "") for r in eqs.rates
+        ))
+    return "\n".join(lines)
+
+
+def _rename(expr: Any, eqs: "RateEquations") -> str:
+    by_name = {c.name: c for c in eqs.variables}
+    mapping = {}
+    for s in sp.sympify(expr).free_symbols:
+        name = s.name
+        if name in by_name:
+            mapping[s] = sp.Symbol(display_name(by_name[name]))
+        elif name.startswith("d") and name.endswith("/dt") and name[1:-3] in by_name:
+            mapping[s] = sp.Symbol(f"d{display_name(by_name[name[1:-3]])}/dt")
+    return sp.sstr(sp.sympify(expr).xreplace(mapping))
+
+
+def to_latex(eqs: "RateEquations") -> str:
+    r"""LaTeX ``align`` environment printed with sympy's LaTeX printer, terms in eq. (5) order."""
+    names = {eqs.symbols[c.name]: latex_name(c) for c in eqs.variables}
+    lines = []
+    for cls in eqs.window_classes:
+        terms = [
+            sp.Mul(sp.Rational(c.numerator, c.denominator), sp.Symbol(r), eqs.symbols[v], evaluate=False)
+            if c != 1
+            else sp.Mul(sp.Symbol(r), eqs.symbols[v], evaluate=False)
+            for c, r, v in _ordered_terms(eqs, cls.name)
+        ]
+        rhs = sp.Add(*terms, evaluate=False) if terms else sp.Integer(0)
+        body = sp.latex(rhs, order="none", symbol_names=names, mul_symbol=None)
+        lines.append(r"\frac{d %s}{dt} &= %s" % (latex_name(cls), body))
+    return "\\begin{align}\n" + " \\\\\n".join(lines) + "\n\\end{align}"
+
+
+def _point(values: Any) -> list[float]:
+    return [float(round(v, 12)) + 0.0 for v in values]
+
+
+def to_json_dict(eqs: "RateEquations") -> dict[str, Any]:
+    """The ``latticeclosure.equations/1`` document as plain data."""
+    variables = []
+    for c in eqs.variables:
+        variables.append(
+            {
+                "name": c.name,
+                "size": c.size,
+                "sites": [_point(p) for p in c.shape.positions],
+                "states": list(c.states),
+                "multiplicity": c.multiplicity,
+            }
+        )
+    equations = []
+    for cls in eqs.window_classes:
+        terms = []
+        for coeff, rate, var in eqs.terms[cls.name]:
+            value: Any = coeff.numerator if coeff.denominator == 1 else coeff.numerator / coeff.denominator
+            terms.append({"coefficient": value, "rate": rate, "variable": var})
+        equations.append({"lhs": cls.name, "terms": terms})
+    lat = eqs.lattice
+    return {
+        "schema": "latticeclosure.equations/1",
+        "lattice": {
+            "name": lat.name,
+            "dimension": int(lat.dimension),
+            "vectors": [_point(v) for v in lat.vectors],
+            "basis": [_point(b) for b in lat.basis],
+        },
+        "species": list(eqs.species),
+        "dynamics": eqs.dynamics_name,
+        "window_size": eqs.window_size,
+        "exclude_closed": bool(eqs.exclude_closed),
+        "variables": variables,
+        "rates": [r.to_json() for r in eqs.rates],
+        "equations": equations,
+    }
+
+
+def to_json(eqs: "RateEquations") -> str:
+    """The JSON document, indented, as a string."""
+    return json.dumps(to_json_dict(eqs), indent=2, ensure_ascii=False)
+
+
+def to_python(eqs: "RateEquations") -> str:
+    """Source of an importable module with ``VARIABLES``, ``RATES``, ``LHS`` and ``rhs(C, k)``.
+
+    ``C`` has shape ``(..., len(VARIABLES))`` and ``k`` shape ``(len(RATES),)``; ``rhs`` returns
+    ``(..., len(LHS))``. Expressions are printed with sympy's Python code printer.
+    """
+    var_syms = {eqs.symbols[c.name]: sp.Symbol(f"v{i}") for i, c in enumerate(eqs.variables)}
+    rate_syms = {r.symbol: sp.Symbol(f"k{i}_") for i, r in enumerate(eqs.rates)}
+    lines = [
+        '"""Mean-cluster rate equations generated by latticeclosure (window method).',
+        "",
+        f"lattice {eqs.lattice.name}, species {list(eqs.species)}, dynamics {eqs.dynamics_name}, "
+        f"window size {eqs.window_size}, exclude_closed {eqs.exclude_closed}.",
+        "Concentrations are per-shape normalised (sum of multiplicity * C over a shape's classes = 1).",
+        '"""',
+        "",
+        "import numpy as np",
+        "",
+        f"VARIABLES = {[c.name for c in eqs.variables]!r}",
+        f"MULTIPLICITIES = {[c.multiplicity for c in eqs.variables]!r}",
+        f"RATES = {[r.name for r in eqs.rates]!r}",
+        f"REVERSE = {[r.reverse for r in eqs.rates]!r}",
+        f"LHS = {[c.name for c in eqs.window_classes]!r}",
+        "",
+        "",
+        "def rhs(C, k):",
+        '    """dC/dt of the LHS classes; C: (..., len(VARIABLES)), k: (len(RATES),)."""',
+        "    C = np.asarray(C, dtype=float)",
+        "    k = np.asarray(k, dtype=float)",
+        "    if C.shape[-1] != len(VARIABLES) or k.shape != (len(RATES),):",
+        "        raise ValueError(f'expected C[..., {len(VARIABLES)}] and k[{len(RATES)}], got {C.shape} and {k.shape}')",
+    ]
+    for i in range(len(eqs.variables)):
+        lines.append(f"    v{i} = C[..., {i}]")
+    for i in range(len(eqs.rates)):
+        lines.append(f"    k{i}_ = k[{i}]")
+    lines.append("    out = np.zeros(C.shape[:-1] + (len(LHS),))")
+    for j, cls in enumerate(eqs.window_classes):
+        expr = eqs.rhs[cls.name].xreplace({**var_syms, **rate_syms})
+        if expr != 0:
+            lines.append(f"    out[..., {j}] = {pycode(expr)}")
+    lines.append("    return out")
+    lines.append("")
+    return "\n".join(lines)
