@@ -346,17 +346,23 @@ def generate_equations(
             f"window size {n} exceeds the limit {max_window_size}; it would involve roughly {est:.3g} "
             f"size-{n + 1} classes on {lattice.name!r}; raise max_window_size to proceed"
         )
-    est = _estimate_classes(lattice, q, n + 1)
-    if est > max_classes:
+    pattern_budget = _estimate_classes(lattice, q, n + 1)
+    if pattern_budget > 50 * max_classes:
         raise SizeLimitError(
-            f"window size {n} on {lattice.name!r} with {q} species would involve roughly {est:.3g} "
-            f"size-{n + 1} classes (limit {max_classes}); raise max_classes to proceed"
+            f"window size {n} on {lattice.name!r} with {q} species would involve roughly "
+            f"{pattern_budget:.3g} size-{n + 1} classes (limit {max_classes}); raise max_classes to proceed"
         )
     dyn = _resolve_dynamics(dynamics, exclude_closed, flip_spec)
     exclude_closed = bool(getattr(dyn, "exclude_closed", exclude_closed))
     flip_rules = dyn.rules(sp_names) if isinstance(dyn, FlipDynamics) else None
 
     index = ClassIndex(lattice, sp_names, n + 1)
+    n_context = len(index.classes_of_size(n + 1))
+    if n_context > max_classes:
+        raise SizeLimitError(
+            f"window size {n} on {lattice.name!r} with {q} species involves {n_context} size-{n + 1} "
+            f"classes (limit {max_classes}); raise max_classes to proceed"
+        )
     group = lattice.symmetry
     window_shapes = index.shapes_of_size(n)
     window_classes = index.classes_of_size(n)

@@ -1,0 +1,28 @@
+"""Lieb lattice plugin for latticeclosure: an example of a third-party plugin distribution.
+
+The module is the plugin: its ``@hookimpl`` functions are the hooks it implements. It is found
+through the ``latticeclosure`` entry-point group declared in ``pyproject.toml``. Keep this module
+cheap to import (the CLI imports every plugin on start-up): import what the hooks need inside them.
+"""
+
+from __future__ import annotations
+
+from latticeclosure.hookspecs import hookimpl
+
+__all__ = ["latticeclosure_lattices", "latticeclosure_cli_commands"]
+
+
+@hookimpl
+def latticeclosure_lattices():
+    """Contribute the Lieb lattice (``name = "lieb"``)."""
+    from .lattice import lieb_lattice
+
+    return [lieb_lattice()]
+
+
+@hookimpl
+def latticeclosure_cli_commands():
+    """Contribute the ``latticeclosure lieb-info`` subcommand."""
+    from .command import LiebInfoCommand
+
+    return [LiebInfoCommand()]

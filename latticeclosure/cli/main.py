@@ -1,0 +1,159 @@
+"""Entry point of the ``latticeclosure`` command: argument parsing, dispatch and error handling.
+
+Subcommands come from two places: the built-in command modules listed in :data:`BUILTIN_COMMANDS`
+(``latticeclosure/cli/<module>.py``, each exposing ``COMMAND``) and plugins, through the
+``latticeclosure_cli_commands`` hook. A :class:`~latticeclosure.errors.LatticeClosureError` becomes
+``error: <message>`` on stderr and exit status 2 (argparse usage errors also exit 2); Ctrl-C exits
+130. ``--traceback`` shows the full traceback instead, for debugging.
+
+Keep this module and the command modules free of module-level heavy imports (numba, sympy,
+scipy, matplotlib): ``latticeclosure --help``, ``plugins`` and ``lattices`` must start fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from ..errors import DuplicateNameError, LatticeClosureError
+
+__all__ = ["BUILTIN_COMMANDS", "builtin_commands", "build_parser", "main"]
+
+PROG = "latticeclosure"
+
+#: Modules of :mod:`latticeclosure.cli` holding the built-in commands, in ``--help`` order.
+#: To add a command, write ``latticeclosure/cli/<module>.py`` exposing ``COMMAND`` and list it here.
+BUILTIN_COMMANDS: tuple[str, ...] = (
+    "plugins",
+    "lattices",
+    "equations",
+)
+
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+EXIT_BROKEN_PIPE = 141
+
+
+def builtin_commands() -> list[Any]:
+    """The built-in command objects, imported from :data:`BUILTIN_COMMANDS`."""
+    return [importlib.import_module(f"{__package__}.{mod}").COMMAND for mod in BUILTIN_COMMANDS]
+
+
+def _plugin_commands() -> list[Any]:
+    from ..registry import get_registry
+
+    return list(get_registry().entries("cli_commands").values())
+
+
+def _version() -> str:
+    try:
+        from importlib.metadata import PackageNotFoundError, version
+
+        return version("latticeclosure")
+    except PackageNotFoundError:
+        from .. import __version__
+
+        return __version__
+
+
+def _check_command(command: Any, origin: str) -> None:
+    missing = [a for a in ("name", "help", "add_arguments", "run") if not hasattr(command, a)]
+    if missing:
+        raise LatticeClosureError(
+            f"CLI command {command!r} from {origin} lacks {', '.join(missing)} "
+            "(a command needs name, help, add_arguments(parser) and run(args))"
+        )
+
+
+def build_parser(commands: Sequence[Any] | None = None) -> argparse.ArgumentParser:
+    """The argument parser with one subparser per command.
+
+    Parameters
+    ----------
+    commands : sequence of command objects, optional
+        Default: the built-in commands followed by those contributed by plugins.
+
+    Raises
+    ------
+    DuplicateNameError
+        If a plugin command has the name of another command.
+    """
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description=(
+            "Mean-cluster rate equations for lattice models: lattices, clusters, window-method "
+            "equations, closures, data and calibration. Everything is a plugin; see "
+            f"'{PROG} plugins'."
+        ),
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    parser.add_argument(
+        "--traceback",
+        action="store_true",
+        help="show the full traceback on errors (for debugging)",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    if commands is None:
+        origins: list[tuple[Any, str]] = [(c, "latticeclosure.cli") for c in builtin_commands()]
+        origins += [(e.obj, str(e.source)) for e in _plugin_commands()]
+    else:
+        origins = [(c, "caller") for c in commands]
+    seen: dict[str, str] = {}
+    for command, origin in origins:
+        _check_command(command, origin)
+        if command.name in seen:
+            raise DuplicateNameError(
+                f"duplicate CLI command {command.name!r}: defined by {seen[command.name]} "
+                f"and by {origin}"
+            )
+        seen[command.name] = origin
+        sp = sub.add_parser(
+            command.name,
+            help=command.help,
+            description=getattr(command, "description", None) or command.help,
+        )
+        command.add_arguments(sp)
+        sp.set_defaults(_command=command)
+    return parser
+
+
+def _one_line(message: str) -> str:
+    return " ".join(part.strip() for part in message.splitlines() if part.strip())
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``latticeclosure`` command line; return the exit status.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        Arguments without the program name; default ``sys.argv[1:]``.
+    """
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    show_traceback = "--traceback" in args_list
+    try:
+        parser = build_parser()
+        args = parser.parse_args(args_list)
+        status = args._command.run(args)
+        return 0 if status is None else int(status)
+    except LatticeClosureError as exc:
+        if show_traceback:
+            raise
+        print(f"error: {_one_line(str(exc))}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # Output piped into e.g. `head`: stop quietly (and keep Python from complaining at exit).
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
+
+
+if __name__ == "__main__":
+    sys.exit(main())
