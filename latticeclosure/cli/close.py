@@ -1,0 +1,177 @@
+"""``latticeclosure close``: close the generated hierarchy with a closure and print the closed model."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+__all__ = ["COMMAND", "CloseCommand"]
+
+
+def _option(text: str) -> tuple[str, Any]:
+    if "=" not in text:
+        raise argparse.ArgumentTypeError(f"closure option must be KEY=VALUE, got {text!r}")
+    key, value = text.split("=", 1)
+    try:
+        return key.strip(), json.loads(value)
+    except json.JSONDecodeError:
+        return key.strip(), value
+
+
+class CloseCommand:
+    """Generate the equations, substitute a closure, and print the closed model and its analysis."""
+
+    name = "close"
+    help = "close the rate equations with a closure; print the closed model, its parameters and closed form"
+    description = (
+        "Generate the window-method equations (like 'latticeclosure equations'), replace every "
+        "size-(N+1) class by a closure, replace smaller classes (singlets) by their exact marginals "
+        "of the window classes, eliminate one class per window shape through the normalisation, "
+        "and print the closed model: equations, parameters (rate constants, closure parameters), "
+        "whether it is linear, and — when it is — the independent rate combinations and the "
+        "closed-form solution."
+    )
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--lattice", required=True, help="registered lattice name (see 'latticeclosure lattices')")
+        parser.add_argument("--species", nargs="+", default=["+", "-"], metavar="STATE", help="the states (default: + -)")
+        parser.add_argument("--dynamics", default="swap", help="swap (default) or flip, or a plugin's dynamics")
+        parser.add_argument("--flip-spec", metavar="FILE", help="TOML/JSON flip rules (required for --dynamics flip)")
+        parser.add_argument("--window-size", type=int, default=2, metavar="N", help="window size n (default 2)")
+        parser.add_argument("--exclude-closed", action="store_true",
+                            help="drop outside neighbours adjacent to another window site (the paper's convention)")
+        parser.add_argument("--closure", metavar="NAME",
+                            help="registered closure family (mean-field, pair, kirkwood, power-law, ...) or preset")
+        parser.add_argument("--preset", metavar="NAME", help="registered closure preset (e.g. SA); instead of --closure")
+        parser.add_argument("--closure-option", action="append", default=[], type=_option, metavar="KEY=VALUE",
+                            help="option for the closure's configure() (VALUE parsed as JSON when possible); repeatable")
+        parser.add_argument("--keep-all", action="store_true",
+                            help="keep every window class as a state variable (no normalisation elimination)")
+        parser.add_argument("--explain", action="store_true",
+                            help="text format: also print which class produced which term of which equation")
+        parser.add_argument("--generic-names", action="store_true", help="ignore naming plugins; use k1…kN")
+        parser.add_argument("--format", choices=("text", "latex", "json"), default="text")
+
+    def run(self, args: argparse.Namespace) -> int:
+        from ..closedmodel import close_equations
+        from ..equations import generate_equations
+        from ..errors import ClosureError, LatticeClosureError
+        from ..registry import get_registry
+
+        if bool(args.closure) == bool(args.preset):
+            raise ClosureError("give exactly one of --closure NAME or --preset NAME")
+        registry = get_registry()
+        lattice = registry.get("lattices", args.lattice)
+        dynamics = registry.get("dynamics", args.dynamics)
+        options: dict[str, Any] = {"exclude_closed": args.exclude_closed}
+        if args.flip_spec is not None:
+            if args.dynamics != "flip":
+                raise LatticeClosureError("--flip-spec only applies to --dynamics flip")
+            options["rules"] = args.flip_spec
+        dynamics = dynamics.configure(**options)
+        eqs = generate_equations(
+            lattice, args.species, dynamics=dynamics, window_size=args.window_size,
+            naming=None if args.generic_names else "auto",
+        )
+        if args.preset:
+            closure = registry.get("closure_presets", args.preset)
+        else:
+            from ..errors import UnknownNameError
+
+            try:
+                closure = registry.get("closures", args.closure)
+            except UnknownNameError as exc:
+                try:
+                    closure = registry.get("closure_presets", args.closure)
+                except UnknownNameError:
+                    raise exc from None
+        if args.closure_option:
+            if not hasattr(closure, "configure"):
+                raise ClosureError(f"closure {args.closure or args.preset!r} takes no options")
+            closure = closure.configure(**dict(args.closure_option))
+        model = close_equations(eqs, closure, eliminate=None if args.keep_all else "first")
+        setting = (
+            f"{lattice.name}, species {' '.join(eqs.species)}, window size {eqs.window_size}"
+            f"{' (exclude closed)' if eqs.exclude_closed else ''}, {eqs.dynamics_name} dynamics"
+        )
+        if args.format == "json":
+            from .output import write_json
+
+            data = {"setting": setting, **model.to_json()}
+            write_json(data)
+            return 0
+        if args.format == "latex":
+            print(_latex_report(model))
+            return 0
+        print(_text_report(model, setting, args.explain))
+        return 0
+
+
+def _text_report(model: Any, setting: str, explain: bool) -> str:
+    import sympy as sp
+
+    from ..errors import ClosureError
+
+    lines = [f"closed model: {setting}, closure {model.closure_label}", ""]
+    lines.append("state: " + ", ".join(model.state_names))
+    if model.eliminated:
+        lines.append("eliminated by the normalisation: " + ", ".join(
+            f"{n} = {sp.sstr(e)}" for n, e in model.eliminated.items()))
+    lines.append("rate constants: " + (", ".join(model.rate_names) or "none"))
+    lines.append("closure parameters: " + (", ".join(model.closure_parameter_names) or "none"))
+    lines.append("")
+    lines.append("equations:")
+    lines += [f"  d{n}/dt = {sp.sstr(e)}" for n, e in model.rhs.items()]
+    linear = model.is_linear()
+    lines.append("")
+    lines.append(f"linear in the concentrations: {'yes' if linear else 'no'}")
+    if linear:
+        combos = model.linear_rates()
+        if combos:
+            lines.append("rate combinations:")
+            lines += [f"  {sp.sstr(k)} = {sp.sstr(v)}" for k, v in combos.items()]
+        lines.append("linear form:")
+        lines += [f"  d{n}/dt = {sp.sstr(e)}" for n, e in model.linear_form().items()]
+        try:
+            cf = model.solve_closed_form()
+            lines.append("closed form:")
+            lines += [f"  {n}(t) = {sp.sstr(e)}" for n, e in cf.expressions.items()]
+        except ClosureError as exc:
+            lines.append(f"closed form: not available ({exc})")
+    if explain:
+        lines += ["", "provenance (which class produced which term):", model.explain()]
+    return "\n".join(lines)
+
+
+def _latex_report(model: Any) -> str:
+    import sympy as sp
+
+    from ..errors import ClosureError
+
+    parts = [model.to_latex()]
+    if model.is_linear():
+        names = model._latex_names()
+        combos = model.linear_rates()
+        if combos:
+            parts.append(
+                "\\begin{aligned}\n"
+                + " \\\\\n".join(f"{sp.latex(k)} &= {sp.latex(v)}" for k, v in combos.items())
+                + "\n\\end{aligned}"
+            )
+        parts.append(
+            "\\begin{aligned}\n"
+            + " \\\\\n".join(
+                f"\\frac{{d{names.get(sp.Symbol(n), n)}}}{{dt}} &= {sp.latex(e, symbol_names=names)}"
+                for n, e in model.linear_form().items()
+            )
+            + "\n\\end{aligned}"
+        )
+        try:
+            parts.append(model.solve_closed_form().to_latex())
+        except ClosureError:
+            pass
+    return "\n\n".join(parts)
+
+
+COMMAND = CloseCommand()

@@ -1,0 +1,45 @@
+"""Closed mean-cluster models: closure substitution, analysis, compilation and integration.
+
+>>> from latticeclosure.equations import generate_equations          # doctest: +SKIP
+>>> from latticeclosure.closedmodel import close_equations           # doctest: +SKIP
+>>> eqs = generate_equations("triangular", ["+", "-"], window_size=2, exclude_closed=True)  # doctest: +SKIP
+>>> model = close_equations(eqs, "SA")                                # doctest: +SKIP
+>>> model.linear_rates()                                              # doctest: +SKIP
+{alpha1: 2*k1 + k2 - 2*k3 - k4, alpha2: 2*k5 + k6 - 2*k7 - k8}
+>>> sol = model.solve(t, {"C++": .3, "C--": .3, "C+-": .2}, rates)   # doctest: +SKIP
+
+Importing this package does not import numba; compilation happens on the first ``solve`` /
+``compile``.
+"""
+
+from .build import TermProvenance, close_equations, marginal_expressions, normalisation_eliminations
+from .model import ClosedForm, ClosedModel, LinearSystem
+
+__all__ = [
+    "close_equations",
+    "ClosedModel",
+    "ClosedForm",
+    "LinearSystem",
+    "TermProvenance",
+    "marginal_expressions",
+    "normalisation_eliminations",
+    "solve",
+    "Solution",
+    "IntegrationError",
+    "IntegrationWarning",
+    "compile_model",
+    "CompiledModel",
+    "cache_directory",
+]
+
+
+def __getattr__(name: str):  # lazy: integrate/compile pull in scipy and numba
+    if name in ("solve", "Solution", "IntegrationError", "IntegrationWarning"):
+        from . import integrate
+
+        return getattr(integrate, name)
+    if name in ("compile_model", "CompiledModel", "cache_directory"):
+        from . import compile as _compile
+
+        return getattr(_compile, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,407 @@
+"""Compile a closed model to numba: right-hand side, Jacobian, sensitivities and the integrator.
+
+Code generation
+    sympy's :class:`~sympy.printing.pycode.PythonCodePrinter` (``math`` functions) prints the
+    right-hand side ``f(C; k, θ)``, its Jacobian ``∂f/∂C`` and the parameter sensitivities
+    ``∂f/∂(k, θ)`` (rate constants, then free closure parameters such as exponents), each after
+    common-subexpression elimination (:func:`sympy.cse`), into one Python module with a ``solve``
+    wrapper around the shared Dormand–Prince integrator (:mod:`latticeclosure.closedmodel._dopri`).
+    Every function is ``numba.njit(<signature>, cache=True, error_model="numpy")``.
+
+Disk cache
+    The module is written (atomically: temporary file + :func:`os.replace`) to
+    ``<cache>/models/lcmodel_<hash>.py`` where ``<hash>`` is the SHA-256 of the model — sympy
+    ``srepr`` of the reduced right-hand sides and of the eliminated classes, state and parameter
+    order — and of the versions of latticeclosure, sympy, numba, Python, the code generator and
+    the integrator module. numba keeps its compiled machine code in ``__pycache__`` next to it, so
+    a second process that closes the same model loads everything without generating code or
+    compiling (:attr:`CompiledModel.cache_info` tells which happened). ``<cache>`` is
+    ``$LATTICECLOSURE_CACHE`` if set, else the platform's user cache directory
+    (``$XDG_CACHE_HOME/latticeclosure`` or ``~/.cache/latticeclosure`` on Linux,
+    ``~/Library/Caches/latticeclosure`` on macOS, ``%LOCALAPPDATA%\\latticeclosure\\Cache`` on
+    Windows).
+
+Calling convention of the generated functions (all arrays float64, C-contiguous; every function has
+an explicit signature, so importing the module compiles or loads all of them)::
+
+    rhs(t, y, p, out)          out[i]    = dy_i/dt
+    jac(t, y, p, out)          out[i, j] = ∂f_i/∂y_j
+    dfdp(t, y, p, out)         out[i, j] = ∂f_i/∂p_j
+    solve(t_eval, y0, p, F, g, rtol, atol, h_init, max_steps, neg_tol, max_value, dense,
+          detect_stiff, out, info) -> status
+
+``solve`` calls the shared integrator :func:`latticeclosure.closedmodel._dopri.dopri5` with ``rhs``
+as a compile-time constant first-class function (:func:`~latticeclosure.closedmodel._dopri.as_rhs`), so the integrator itself is compiled once per
+installation and a new model compiles only its own small functions. Every window class is the
+affine function ``F @ y + g`` of the state (:func:`affine_full`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import sympy as sp
+
+__all__ = ["CompiledModel", "compile_model", "cache_directory", "generate_source", "model_key", "CODEGEN_VERSION"]
+
+#: Bumped whenever the generated code changes meaning (part of the cache key).
+CODEGEN_VERSION = "2"
+
+_LOADED: dict[str, "CompiledModel"] = {}
+_LOCK = threading.Lock()
+
+
+# ------------------------------------------------------------------------------------ locations
+def cache_directory(cache_dir: Any = None) -> Path:
+    """The root of the disk cache (see the module documentation)."""
+    if cache_dir is not None:
+        return Path(cache_dir)
+    env = os.environ.get("LATTICECLOSURE_CACHE")
+    if env:
+        return Path(env)
+    if sys.platform == "win32":
+        base = Path(os.environ.get("LOCALAPPDATA", Path.home() / "AppData" / "Local"))
+        return base / "latticeclosure" / "Cache"
+    if sys.platform == "darwin":
+        return Path.home() / "Library" / "Caches" / "latticeclosure"
+    base = os.environ.get("XDG_CACHE_HOME")
+    return (Path(base) if base else Path.home() / ".cache") / "latticeclosure"
+
+
+def _integrator_text() -> str:
+    return Path(__file__).with_name("_dopri.py").read_text(encoding="utf-8")
+
+
+def _versions() -> str:
+    import numba
+
+    try:
+        from importlib.metadata import version
+
+        lc = version("latticeclosure")
+    except Exception:  # pragma: no cover - running from a source tree without metadata
+        lc = "unknown"
+    return f"lc={lc};sympy={sp.__version__};numba={numba.__version__};numpy={np.__version__};py={sys.version_info[:3]}"
+
+
+def model_key(model: Any) -> str:
+    """SHA-256 of the model's reduced equations, variable and parameter order, and tool versions."""
+    h = hashlib.sha256()
+    parts = [
+        "codegen=" + CODEGEN_VERSION,
+        _versions(),
+        "integrator=" + hashlib.sha256(_integrator_text().encode()).hexdigest(),
+        "state=" + repr(model.state_names),
+        "window=" + repr(model.window_names),
+        "params=" + repr(model.parameter_names),
+    ]
+    parts += ["rhs:" + n + "=" + sp.srepr(e) for n, e in model.rhs.items()]
+    parts += ["elim:" + n + "=" + sp.srepr(e) for n, e in model.eliminated.items()]
+    for part in parts:
+        h.update(part.encode())
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+# ------------------------------------------------------------------------------------ codegen
+class _Printer:
+    def __init__(self) -> None:
+        from sympy.printing.pycode import PythonCodePrinter
+
+        self.printer = PythonCodePrinter({"fully_qualified_modules": True, "full_prec": True, "standard": "python3"})
+
+    def __call__(self, expr: sp.Expr) -> str:
+        return self.printer.doprint(expr)
+
+
+def _function_source(
+    name: str,
+    signature: str,
+    exprs: list[sp.Expr],
+    targets: list[str],
+    loads: dict[sp.Symbol, str],
+    printer: _Printer,
+    zero_fill: str | None = None,
+    signature_name: str | None = None,
+) -> str:
+    """``def name(signature):`` computing ``targets[i] = exprs[i]`` with cse, skipping zeros."""
+    keep = [(tg, e) for tg, e in zip(targets, exprs) if e != 0]
+    sig = f"{signature_name}, " if signature_name else ""
+    lines = [f"@njit({sig}cache=True, error_model=\"numpy\")", f"def {name}({signature}):"]
+    if zero_fill:
+        lines.append(f"    {zero_fill}")
+    if keep:
+        replacements, reduced = sp.cse([e for _, e in keep], symbols=sp.numbered_symbols("cse_"), optimizations="basic")
+        used: set[sp.Symbol] = set()
+        for _, e in replacements:
+            used |= e.free_symbols
+        for e in reduced:
+            used |= e.free_symbols
+        for sym, src in loads.items():
+            if sym in used:
+                lines.append(f"    {sym.name} = {src}")
+        for s, e in replacements:
+            lines.append(f"    {s.name} = {printer(e)}")
+        for (tg, _), e in zip(keep, reduced):
+            lines.append(f"    {tg} = {printer(e)}")
+    lines.append("    return")
+    return "\n".join(lines) + "\n"
+
+
+def generate_source(model: Any, key: str | None = None) -> str:
+    """The Python source of the compiled model module (see the module documentation)."""
+    key = key or model_key(model)
+    printer = _Printer()
+    ys = [sp.Symbol(f"y_{i}") for i in range(len(model.state_symbols))]
+    ps = [sp.Symbol(f"p_{j}") for j in range(len(model.parameters))]
+    to_local = dict(zip(model.state_symbols, ys))
+    to_local.update(dict(zip(model.parameters, ps)))
+    loads = {y: f"y[{i}]" for i, y in enumerate(ys)}
+    loads.update({p: f"p[{j}]" for j, p in enumerate(ps)})
+    f = sp.Matrix([model.rhs[n] for n in model.state_names]).xreplace(to_local)
+    n, m = len(ys), len(ps)
+    J = f.jacobian(ys) if n else sp.zeros(0, 0)
+    P = f.jacobian(ps) if (n and m) else sp.zeros(n, m)
+    header = [
+        '"""Generated by latticeclosure.closedmodel.compile — do not edit.',
+        "",
+        f"model key: {key}",
+        f"closure:   {model.closure_label}",
+        f"state:     {model.state_names}",
+        f"window:    {model.window_names}",
+        f"params:    {model.parameter_names}",
+        '"""',
+        "import math",
+        "",
+        "from numba import njit, types",
+        "",
+        "from latticeclosure.closedmodel._dopri import DOPRI5_SIGNATURE, RHS_SIGNATURE, as_rhs, dopri5",
+        "",
+        f"N_STATE = {n}",
+        f"N_FULL = {len(model.window_names)}",
+        f"N_PARAM = {m}",
+        f"STATE_NAMES = {model.state_names!r}",
+        f"WINDOW_NAMES = {model.window_names!r}",
+        f"PARAMETER_NAMES = {model.parameter_names!r}",
+        "MATRIX_SIGNATURE = types.void(types.float64, types.float64[::1], types.float64[::1], types.float64[:, ::1])",
+        "SOLVE_SIGNATURE = types.int64(*DOPRI5_SIGNATURE.args[1:])",
+        "",
+    ]
+    body = [
+        _function_source("rhs", "t, y, p, out", list(f), [f"out[{i}]" for i in range(n)], loads, printer,
+                         zero_fill="out[:] = 0.0", signature_name="RHS_SIGNATURE"),
+        _function_source("jac", "t, y, p, out", list(J), [f"out[{i}, {j}]" for i in range(n) for j in range(n)],
+                         loads, printer, zero_fill="out[:, :] = 0.0", signature_name="MATRIX_SIGNATURE"),
+        _function_source("dfdp", "t, y, p, out", list(P), [f"out[{i}, {j}]" for i in range(n) for j in range(m)],
+                         loads, printer, zero_fill="out[:, :] = 0.0", signature_name="MATRIX_SIGNATURE"),
+        '@njit(SOLVE_SIGNATURE, cache=True, error_model="numpy")\n'
+        "def solve(t_eval, y0, p, F, g, rtol, atol, h_init, max_steps, neg_tol, max_value, dense, detect_stiff, out, info):\n"
+        "    return dopri5(as_rhs(rhs), t_eval, y0, p, F, g, rtol, atol, h_init, max_steps, neg_tol, max_value, dense,\n"
+        "                  detect_stiff, out, info)\n",
+    ]
+    return "\n".join(header) + "\n\n" + "\n\n".join(body)
+
+
+def affine_full(model: Any) -> tuple[np.ndarray, np.ndarray]:
+    """``(F, g)`` with every window class ``= F @ state + g`` (the eliminations are affine)."""
+    xs = model.state_symbols
+    derived = model.derived_expressions()
+    F = np.zeros((len(model.window_names), len(xs)))
+    g = np.zeros(len(model.window_names))
+    for r, name in enumerate(model.window_names):
+        e = sp.expand(derived[name])
+        for c, x in enumerate(xs):
+            F[r, c] = float(e.coeff(x))
+        g[r] = float(e.subs({x: 0 for x in xs}))
+        if sp.expand(e - sum(F[r, c] * x for c, x in enumerate(xs)) - g[r]).free_symbols:
+            raise RuntimeError(f"internal error: {name} is not affine in the state")
+    return np.ascontiguousarray(F), g
+
+
+def _atomic_write(path: Path, text: str) -> bool:
+    """Write ``text`` to ``path`` atomically unless it already holds exactly that; True if written."""
+    if path.exists():
+        try:
+            if path.read_text(encoding="utf-8") == text:
+                return False
+        except OSError:
+            pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    return True
+
+
+# ------------------------------------------------------------------------------------ compiled
+@dataclass
+class CompiledModel:
+    """The compiled functions of one closed model and how they were obtained.
+
+    Attributes
+    ----------
+    key : str
+        The model hash.
+    path : Path
+        The generated module.
+    module : module
+        The imported generated module (``rhs``, ``jac``, ``dfdp``, ``solve``).
+    F, g : ndarray
+        Every window class is ``F @ state + g``.
+    cache_info : dict
+        ``source_written`` (bool: code was generated and written this time), ``compiled``
+        (signatures compiled now), ``cache_hits`` (signatures loaded from numba's disk cache),
+        ``seconds`` (wall time of generating + loading/compiling).
+    """
+
+    key: str
+    path: Path
+    module: Any
+    state_names: list[str]
+    window_names: list[str]
+    parameter_names: list[str]
+    F: np.ndarray
+    g: np.ndarray
+    cache_info: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def n_state(self) -> int:
+        return len(self.state_names)
+
+    @property
+    def n_full(self) -> int:
+        return len(self.window_names)
+
+    @property
+    def n_param(self) -> int:
+        return len(self.parameter_names)
+
+    # thin, allocation-only wrappers (no validation: hot paths)
+    def rhs(self, y: np.ndarray, p: np.ndarray, t: float = 0.0) -> np.ndarray:
+        out = np.empty(self.n_state)
+        self.module.rhs(float(t), np.ascontiguousarray(y, dtype=np.float64), np.ascontiguousarray(p, dtype=np.float64), out)
+        return out
+
+    def jacobian(self, y: np.ndarray, p: np.ndarray, t: float = 0.0) -> np.ndarray:
+        out = np.empty((self.n_state, self.n_state))
+        self.module.jac(float(t), np.ascontiguousarray(y, dtype=np.float64), np.ascontiguousarray(p, dtype=np.float64), out)
+        return out
+
+    def sensitivities(self, y: np.ndarray, p: np.ndarray, t: float = 0.0) -> np.ndarray:
+        """∂f/∂p, shape (n_state, n_param): rate constants, then closure parameters."""
+        out = np.empty((self.n_state, self.n_param))
+        self.module.dfdp(float(t), np.ascontiguousarray(y, dtype=np.float64), np.ascontiguousarray(p, dtype=np.float64), out)
+        return out
+
+    def full_state(self, y: np.ndarray) -> np.ndarray:
+        """Every window class from state vector(s) ``y`` (last axis: the state)."""
+        return np.asarray(y, dtype=np.float64) @ self.F.T + self.g
+
+    def solve_raw(
+        self,
+        t_eval: np.ndarray,
+        y0: np.ndarray,
+        p: np.ndarray,
+        rtol: float = 1e-8,
+        atol: float = 1e-10,
+        *,
+        first_step: float = 0.0,
+        max_steps: int = 100000,
+        neg_tol: float = 1e-6,
+        max_value: float = 1e3,
+        dense: bool = True,
+        detect_stiff: bool = True,
+    ) -> tuple[int, np.ndarray, np.ndarray]:
+        """The compiled Dormand–Prince solve without any checks: ``(status, Y_full, info)``.
+
+        ``t_eval`` must be float64, C-contiguous and increasing; ``y0`` the state vector. ``Y_full``
+        has one row per output time and one column per window class (NaN after a failure).
+        """
+        out = np.empty((t_eval.shape[0], self.n_full))
+        info = np.empty(6)
+        status = self.module.solve(
+            t_eval, y0, p, self.F, self.g, float(rtol), float(atol), float(first_step), int(max_steps), float(neg_tol),
+            float(max_value), bool(dense), bool(detect_stiff), out, info,
+        )
+        return int(status), out, info
+
+
+_FUNCTIONS = ("rhs", "jac", "dfdp", "solve")
+
+
+def compile_model(model: Any, cache_dir: Any = None, *, verbose: bool = False, reload: bool = False) -> CompiledModel:
+    """Generate (or find) the model's module, import it and compile or load its numba functions.
+
+    Parameters
+    ----------
+    model : ClosedModel
+    cache_dir : path, optional
+        Cache root; default :func:`cache_directory`.
+    verbose : bool
+        Print what happened (generated/compiled/loaded, seconds).
+    reload : bool
+        Import the module afresh even if this process already loaded it (used to check the
+        disk cache from one process).
+    """
+    t0 = time.perf_counter()
+    from . import _dopri  # noqa: F401 - compile/load the shared integrator before timing the model
+
+    t_model = time.perf_counter()
+    key = model_key(model)
+    root = cache_directory(cache_dir)
+    path = root / "models" / f"lcmodel_{key[:24]}.py"
+    memo = f"{path}"
+    with _LOCK:
+        if not reload and memo in _LOADED:
+            return _LOADED[memo]
+        written = False
+        if not path.exists():
+            written = _atomic_write(path, generate_source(model, key))
+        mod_name = f"lcmodel_{key[:24]}" + (f"_r{time.monotonic_ns()}" if reload else "")
+        spec = importlib.util.spec_from_file_location(mod_name, path)
+        if spec is None or spec.loader is None:  # pragma: no cover
+            raise ImportError(f"cannot import the generated model module {path}")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[mod_name] = module
+        spec.loader.exec_module(module)
+        if getattr(module, "STATE_NAMES", None) != model.state_names:  # pragma: no cover - hash collision
+            raise RuntimeError(f"generated module {path} does not match the model")
+        hits = misses = 0
+        for name in _FUNCTIONS:
+            st = getattr(module, name).stats
+            hits += sum(st.cache_hits.values())
+            misses += sum(st.cache_misses.values())
+        info = {
+            "path": str(path),
+            "source_written": written,
+            "compiled": misses,
+            "cache_hits": hits,
+            "seconds": time.perf_counter() - t_model,
+            "seconds_with_integrator": time.perf_counter() - t0,
+        }
+        F, g = affine_full(model)
+        compiled = CompiledModel(key, path, module, list(model.state_names), list(model.window_names),
+                                 list(model.parameter_names), F, g, info)
+        if verbose:
+            how = "loaded from cache" if misses == 0 else f"compiled {misses} function(s)"
+            print(f"latticeclosure: model {key[:12]} {how} in {info['seconds']:.2f} s ({path})", file=sys.stderr)
+        _LOADED[memo] = compiled
+        return compiled
