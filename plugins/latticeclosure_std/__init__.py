@@ -35,3 +35,10 @@ def latticeclosure_dynamics():
     from latticeclosure.equations.dynamics import FlipDynamics, SwapDynamics
 
     return [SwapDynamics(), FlipDynamics()]
+
+
+@hookimpl
+def latticeclosure_closures():
+    from .closures import standard_closures
+
+    return standard_closures()

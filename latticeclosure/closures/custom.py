@@ -1,0 +1,485 @@
+"""``custom``: closures written as expressions in a file, parsed safely.
+
+File formats (chosen by ``format=`` or the file suffix):
+
+* JSON — ``{"closures": {"L+++": "C++^2 / C+", ...}, "parameters": {"a": 0.5}}`` (or a flat
+  ``{"L+++": "..."}``);
+* TOML — a ``[closures]`` table (quote the keys: ``"L+++" = "C++^2 / C+"``) and optional ``[parameters]``;
+* plain lines — ``L+++ = C++^2 / C+``; ``parameter a = 0.5`` (optionally ``in [lo, hi]``) declares a
+  parameter; ``#`` starts a comment.
+
+A parameter may also be declared as ``{"value": 0.5, "bounds": [0, 1]}`` (JSON/TOML). Declared
+parameters are free symbols of the closure and can be calibrated like power-law exponents.
+
+Expressions: class names (``C++``, ``C+``, ``L+-+``, ``C[Mn,Li]`` …) are recognised greedily, longest
+name first; write ``{C+-}`` (braces) or put spaces to disambiguate (``C+ - C-``). Allowed: numbers,
+``+ - * / ** ^``, parentheses, the declared parameters, the functions exp, log, sqrt, Abs, Min, Max,
+sin, cos, tanh and the constants pi, E. Nothing is evaluated by Python before the expression has been
+checked against that whitelist on its syntax tree (no attribute access, subscripts, lambdas, calls
+of other names, dunder names, strings, keyword arguments, nested powers of constants …); only then is
+it handed to :func:`sympy.parsing.sympy_parser.parse_expr` with a namespace that holds nothing else.
+
+Validation against an index: every key must be a class of the index of size ≥ 2, and an expression
+may use only classes smaller than the class it closes, plus declared parameters; anything else is a
+:class:`~latticeclosure.errors.ClosureError` naming the class and the offending symbol.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import math
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Mapping
+
+import numpy as np
+import sympy
+
+from ..errors import ClosureError
+from .base import ParametricClosure, class_symbol, resolve_class
+from .numeric import Ansatz
+
+__all__ = ["CustomClosure", "parse_closure_expression", "read_closure_file", "FUNCTIONS"]
+
+#: Functions an expression may call.
+FUNCTIONS: dict[str, Any] = {
+    "exp": sympy.exp,
+    "log": sympy.log,
+    "sqrt": sympy.sqrt,
+    "Abs": sympy.Abs,
+    "abs": sympy.Abs,
+    "Min": sympy.Min,
+    "Max": sympy.Max,
+    "sin": sympy.sin,
+    "cos": sympy.cos,
+    "tanh": sympy.tanh,
+}
+CONSTANTS: dict[str, Any] = {"pi": sympy.pi, "E": sympy.E}
+
+MAX_LENGTH = 4000
+MAX_NODES = 800
+MAX_CONSTANT = 1e6
+
+_ALLOWED_BINOPS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow)
+_ALLOWED_UNARY = (ast.UAdd, ast.USub)
+_IDENT = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+
+
+# ----------------------------------------------------------------------------------- lexical layer
+def _lexical_check(src: str, where: str) -> None:
+    """Reject what can never be part of a closure expression, before any parsing."""
+    if not isinstance(src, str):
+        raise ClosureError(f"{where}: expression must be a string, got {type(src).__name__}")
+    if len(src) > MAX_LENGTH:
+        raise ClosureError(f"{where}: expression longer than {MAX_LENGTH} characters")
+    if not src.strip():
+        raise ClosureError(f"{where}: empty expression")
+    for bad, why in (
+        ("__", "dunder names"),
+        ("lambda", "lambda"),
+        ("import", "import"),
+        ("'", "strings"),
+        ('"', "strings"),
+        ("\\", "backslashes"),
+        (";", "statements"),
+        (":", "slices/annotations"),
+        ("=", "assignments/comparisons"),
+        ("@", "decorators/matrix products"),
+        ("`", "backticks"),
+        ("\n", "line breaks"),
+        ("#", "comments"),
+        ("!", "factorials"),
+    ):
+        if bad in src:
+            raise ClosureError(f"{where}: disallowed syntax ({why}) in {src!r}")
+    for m in re.finditer(r"\.\s*[A-Za-z_]", src):
+        k = m.start()
+        exponent = k > 0 and src[k - 1].isdigit() and re.match(r"\.[eE][+-]?\d", src[k:])
+        if not exponent:
+            raise ClosureError(f"{where}: attribute access is not allowed in {src!r}")
+
+
+def _substitute_names(src: str, names: list[str], where: str) -> tuple[str, dict[str, str]]:
+    """Replace class names (greedy, longest first; ``{name}`` explicit) by identifiers ``_cK``."""
+    ordered = sorted(set(names), key=len, reverse=True)
+    mapping: dict[str, str] = {}
+    out: list[str] = []
+
+    def ph(name: str) -> str:
+        if name not in mapping:
+            mapping[name] = f"_c{len(mapping)}"
+        return " " + mapping[name] + " "
+
+    i, n = 0, len(src)
+    while i < n:
+        ch = src[i]
+        if ch == "{":
+            j = src.find("}", i)
+            if j < 0:
+                raise ClosureError(f"{where}: unclosed brace in {src!r}")
+            name = src[i + 1 : j].strip()
+            if name not in names:
+                raise ClosureError(f"{where}: unknown class {{{name}}} in {src!r}")
+            out.append(ph(name))
+            i = j + 1
+            continue
+        if ch == "}":
+            raise ClosureError(f"{where}: unmatched '}}' in {src!r}")
+        boundary = i == 0 or not (src[i - 1].isalnum() or src[i - 1] == "_")
+        if (ch.isalpha() or ch == "_") and boundary:
+            for name in ordered:
+                if src.startswith(name, i):
+                    end = i + len(name)
+                    if (name[-1].isalnum() or name[-1] == "_") and end < n and (src[end].isalnum() or src[end] == "_"):
+                        continue
+                    out.append(ph(name))
+                    i = end
+                    break
+            else:
+                j = i
+                while j < n and (src[j].isalnum() or src[j] == "_"):
+                    j += 1
+                ident = src[i:j]
+                if ident.startswith("_"):
+                    raise ClosureError(f"{where}: names starting with '_' are not allowed ({ident!r})")
+                out.append(ident)
+                i = j
+            continue
+        out.append(ch)
+        i += 1
+    return "".join(out), mapping
+
+
+def _check_tree(code: str, allowed_names: set[str], where: str, original: str) -> None:
+    try:
+        tree = ast.parse(code.strip(), mode="eval")
+    except SyntaxError as exc:
+        raise ClosureError(
+            f"{where}: cannot parse {original!r} ({exc.msg}); write class names in braces, e.g. {{C+-}}, "
+            "when they touch other symbols"
+        ) from None
+    count = 0
+
+    def pow_inside(node: ast.AST) -> bool:
+        return any(isinstance(n, ast.BinOp) and isinstance(n.op, ast.Pow) for n in ast.walk(node))
+
+    for node in ast.walk(tree):
+        count += 1
+        if count > MAX_NODES:
+            raise ClosureError(f"{where}: expression too large")
+        if isinstance(node, (ast.Expression, ast.expr_context, ast.operator, ast.unaryop)):
+            continue  # operators are checked on their BinOp/UnaryOp
+        if isinstance(node, ast.BinOp):
+            if not isinstance(node.op, _ALLOWED_BINOPS):
+                raise ClosureError(f"{where}: operator {type(node.op).__name__} is not allowed in {original!r}")
+            if isinstance(node.op, ast.Pow) and pow_inside(node.right):
+                raise ClosureError(f"{where}: nested powers in an exponent are not allowed in {original!r}")
+            continue
+        if isinstance(node, ast.UnaryOp):
+            if not isinstance(node.op, _ALLOWED_UNARY):
+                raise ClosureError(f"{where}: operator {type(node.op).__name__} is not allowed in {original!r}")
+            continue
+        if isinstance(node, ast.Constant):
+            v = node.value
+            if isinstance(v, bool) or not isinstance(v, (int, float)):
+                raise ClosureError(f"{where}: constant {v!r} is not allowed in {original!r}")
+            if not math.isfinite(float(v)) or abs(v) > MAX_CONSTANT:
+                raise ClosureError(f"{where}: constant {v!r} out of range in {original!r}")
+            continue
+        if isinstance(node, ast.Name):
+            if node.id not in allowed_names:
+                raise ClosureError(f"{where}: unknown symbol {node.id!r} in {original!r}")
+            continue
+        if isinstance(node, ast.Call):
+            if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
+                if isinstance(node.func, ast.Attribute):
+                    raise ClosureError(f"{where}: attribute access is not allowed in {original!r}")
+                fn = node.func.id if isinstance(node.func, ast.Name) else type(node.func).__name__
+                raise ClosureError(
+                    f"{where}: call of {fn!r} is not allowed in {original!r}; allowed functions: {sorted(FUNCTIONS)}"
+                )
+            if node.keywords or any(isinstance(a, ast.Starred) for a in node.args):
+                raise ClosureError(f"{where}: keyword or starred arguments are not allowed in {original!r}")
+            continue
+        raise ClosureError(f"{where}: {type(node).__name__} is not allowed in {original!r}")
+
+
+def parse_closure_expression(
+    src: str,
+    class_names: list[str],
+    allowed_classes: set[str],
+    parameters: set[str] = frozenset(),  # type: ignore[assignment]
+    where: str = "custom closure",
+) -> sympy.Expr:
+    """Parse one closure expression safely.
+
+    Parameters
+    ----------
+    src : str
+        The expression, e.g. ``"C++^2 / C+"``.
+    class_names : list of str
+        Every class name of the index (recognised in the text).
+    allowed_classes : set of str
+        The classes this expression may use (e.g. those smaller than the closed class).
+    parameters : set of str
+        Declared parameter names.
+
+    Raises
+    ------
+    ClosureError
+        Disallowed syntax, unknown symbols, classes it may not use.
+    """
+    from sympy.parsing.sympy_parser import parse_expr, standard_transformations
+
+    _lexical_check(src, where)
+    code, mapping = _substitute_names(src.replace("^", "**"), class_names, where)
+    used_classes = set(mapping)
+    not_allowed = sorted(used_classes - set(allowed_classes))
+    if not_allowed:
+        raise ClosureError(
+            f"{where}: {src!r} uses {not_allowed}, which it may not use; allowed classes: {sorted(allowed_classes)}"
+        )
+    allowed_names = set(mapping.values()) | set(parameters) | set(FUNCTIONS) | set(CONSTANTS)
+    _check_tree(code, allowed_names, where, src)
+    local = {ph: class_symbol(name) for name, ph in mapping.items()}
+    local.update({p: sympy.Symbol(p) for p in parameters})
+    glob: dict[str, Any] = {"__builtins__": {}}
+    glob.update({"Integer": sympy.Integer, "Float": sympy.Float, "Rational": sympy.Rational, "Symbol": sympy.Symbol})
+    glob.update(FUNCTIONS)
+    glob.update(CONSTANTS)
+    try:
+        expr = parse_expr(code.strip(), local_dict=local, global_dict=glob, transformations=standard_transformations)
+    except Exception as exc:  # noqa: BLE001 - anything sympy raises on valid-but-odd input
+        raise ClosureError(f"{where}: cannot interpret {src!r}: {exc}") from None
+    expr = sympy.sympify(expr)
+    extra = {str(s) for s in expr.free_symbols} - set(allowed_classes) - set(parameters)
+    if extra:  # pragma: no cover - guarded by the tree check
+        raise ClosureError(f"{where}: unknown symbols {sorted(extra)} in {src!r}")
+    return expr
+
+
+# ------------------------------------------------------------------------------------- file reading
+def _parse_param_spec(name: str, spec: Any, where: str) -> tuple[float, float, float]:
+    if not isinstance(name, str) or not _IDENT.match(name) or name in FUNCTIONS or name in CONSTANTS:
+        raise ClosureError(f"{where}: invalid parameter name {name!r} (letters, digits, '_'; not a function name)")
+    lo, hi = -math.inf, math.inf
+    if isinstance(spec, Mapping):
+        value = spec.get("value", 0.0)
+        if "bounds" in spec:
+            b = spec["bounds"]
+            if not isinstance(b, (list, tuple)) or len(b) != 2:
+                raise ClosureError(f"{where}: bounds of parameter {name!r} must be [lo, hi]")
+            lo = -math.inf if b[0] is None else float(b[0])
+            hi = math.inf if b[1] is None else float(b[1])
+    else:
+        value = spec
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        raise ClosureError(f"{where}: value of parameter {name!r} must be a number, got {value!r}") from None
+    if lo > hi or not (lo <= value <= hi):
+        raise ClosureError(f"{where}: parameter {name!r} = {value:g} is outside its bounds [{lo:g}, {hi:g}]")
+    return value, lo, hi
+
+
+def read_closure_file(path: str | Path | None = None, text: str | None = None, fmt: str = "auto") -> tuple[dict[str, str], dict[str, Any]]:
+    """Read ``(closures, parameters)`` from a file or a text in JSON, TOML or ``name = expr`` lines."""
+    where = str(path) if path is not None else "custom closure text"
+    if text is None:
+        if path is None:
+            return {}, {}
+        p = Path(path)
+        try:
+            text = p.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ClosureError(f"cannot read custom closure file {where}: {exc.strerror or exc}") from None
+        if fmt == "auto":
+            fmt = {".json": "json", ".toml": "toml"}.get(p.suffix.lower(), "lines")
+    elif fmt == "auto":
+        stripped = text.lstrip()
+        fmt = "json" if stripped.startswith("{") else ("toml" if "[closures]" in text else "lines")
+    if fmt == "json":
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ClosureError(f"{where}: invalid JSON: {exc}") from None
+        return _split_tables(data, where)
+    if fmt == "toml":
+        import tomllib
+
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise ClosureError(f"{where}: invalid TOML: {exc}") from None
+        return _split_tables(data, where)
+    if fmt != "lines":
+        raise ClosureError(f"unknown custom closure format {fmt!r}; use json, toml or lines")
+    closures: dict[str, str] = {}
+    params: dict[str, Any] = {}
+    for k, raw in enumerate(text.splitlines(), start=1):
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        if "=" not in line:
+            raise ClosureError(f"{where}:{k}: expected 'class = expression', got {raw.strip()!r}")
+        lhs, rhs = (s.strip() for s in line.split("=", 1))
+        if lhs.startswith(("parameter ", "param ")):
+            pname = lhs.split(None, 1)[1].strip()
+            m = re.fullmatch(r"(.+?)\s+in\s+\[\s*(.+?)\s*,\s*(.+?)\s*\]", rhs)
+            try:
+                if m:
+                    params[pname] = {"value": float(m.group(1)), "bounds": [float(m.group(2)), float(m.group(3))]}
+                else:
+                    params[pname] = float(rhs)
+            except ValueError:
+                raise ClosureError(f"{where}:{k}: parameter {pname!r} needs a number, got {rhs!r}") from None
+            continue
+        if lhs in closures:
+            raise ClosureError(f"{where}:{k}: class {lhs!r} defined twice")
+        closures[lhs] = rhs
+    return closures, params
+
+
+def _split_tables(data: Any, where: str) -> tuple[dict[str, str], dict[str, Any]]:
+    if not isinstance(data, Mapping):
+        raise ClosureError(f"{where}: expected a table/object at the top level")
+    if "closures" in data:
+        closures = data["closures"]
+        params = data.get("parameters", {}) or {}
+        extra = set(data) - {"closures", "parameters", "description", "name"}
+        if extra:
+            raise ClosureError(f"{where}: unknown top-level keys {sorted(extra)}")
+    else:
+        closures, params = dict(data), {}
+    if not isinstance(closures, Mapping) or not isinstance(params, Mapping):
+        raise ClosureError(f"{where}: 'closures' and 'parameters' must be tables")
+    for k, v in closures.items():
+        if not isinstance(v, str):
+            raise ClosureError(f"{where}: the closure of {k!r} must be a string expression, got {v!r}")
+    return {str(k): v for k, v in closures.items()}, dict(params)
+
+
+# ------------------------------------------------------------------------------------- the family
+class CustomClosure(ParametricClosure):
+    """Closure expressions from a file (``path``) or a string (``text``) or a mapping (``expressions``)."""
+
+    name = "custom"
+    description = "closure expressions from a JSON/TOML/'name = expr' file, parsed safely with sympy"
+    OPTIONS: dict[str, Any] = {
+        "path": None,
+        "text": None,
+        "format": "auto",
+        "expressions": None,
+        "parameters": None,
+        "exponents": None,
+    }
+
+    def _validate(self) -> None:
+        o = self.options
+        closures, params = read_closure_file(o["path"], o["text"], o["format"])
+        if o["expressions"]:
+            if not isinstance(o["expressions"], Mapping):
+                raise ClosureError("custom closure: expressions must map class name → expression string")
+            closures.update({str(k): v for k, v in o["expressions"].items()})
+        if o["parameters"]:
+            params.update(o["parameters"])
+        where = f"custom closure {self.name!r}"
+        self._params = {k: _parse_param_spec(k, v, where) for k, v in params.items()}
+        for cname, src in closures.items():
+            _lexical_check(src, f"{where}, class {cname!r}")
+        self._sources: dict[str, str] = dict(closures)
+
+    @property
+    def sources(self) -> dict[str, str]:
+        return dict(self._sources)
+
+    def validate_index(self, index: Any) -> None:
+        """Check that every key is a closable class of ``index`` (mismatched names are errors)."""
+        for cname in self._sources:
+            if cname not in index.by_name:
+                raise ClosureError(
+                    f"custom closure {self.name!r} defines {cname!r}, which is not a class of lattice "
+                    f"{index.lattice.name!r} with species {list(index.species)}"
+                )
+            if index.by_name[cname].size < 2:
+                raise ClosureError(f"custom closure {self.name!r}: cannot define the singlet class {cname!r}")
+
+    def check(self, cls: Any, index: Any) -> None:
+        super(ParametricClosure, self).check(cls, index)
+        self.validate_index(index)
+        cls = resolve_class(cls, index)
+        if cls.name not in self._sources:
+            raise ClosureError(
+                f"custom closure {self.name!r} has no expression for class {cls.name!r}; it defines "
+                f"{sorted(self._sources) or 'nothing'}"
+            )
+        self._parsed(cls.name, index)
+
+    def _parsed(self, cname: str, index: Any) -> sympy.Expr:
+        return _parse_cached(self._sources[cname], cname, index, tuple(sorted(self._params)), self.name)
+
+    def ansatz(self, cls: Any, index: Any) -> Ansatz:
+        cls = resolve_class(cls, index)
+        expr = self._parsed(cls.name, index)
+        used = sorted((str(s) for s in expr.free_symbols if str(s) in self._params))
+        symbols = [sympy.Symbol(p) for p in used]
+        inputs = sorted(str(s) for s in expr.free_symbols if str(s) not in self._params)
+        if not inputs:
+            raise ClosureError(f"custom closure {self.name!r}: the expression of {cls.name!r} uses no class")
+        dummies = [sympy.Dummy(f"v{k}") for k in range(len(symbols) + len(inputs))]
+        sub = dict(zip(symbols + [sympy.Symbol(n) for n in inputs], dummies))
+        body = expr.xreplace(sub)
+        f = sympy.lambdify(dummies, body, modules="numpy")
+        grads = [sympy.lambdify(dummies, sympy.diff(expr, s).xreplace(sub), modules="numpy") for s in symbols]
+
+        def prepare(X: Mapping[str, np.ndarray]):
+            return [np.asarray(X[k], float) for k in inputs]
+
+        def value(theta: np.ndarray, P):
+            n = len(P[0])
+            with np.errstate(all="ignore"):
+                g = np.broadcast_to(np.asarray(f(*theta, *P), float), (n,)).copy()
+                jac = np.column_stack(
+                    [np.broadcast_to(np.asarray(gr(*theta, *P), float), (n,)) for gr in grads]
+                ) if grads else np.zeros((n, 0))
+            bad = ~np.isfinite(g)
+            if bad.any():
+                g[bad] = 0.0
+            jac[~np.isfinite(jac)] = 0.0
+            return g, jac
+
+        lo = np.array([self._params[p][1] for p in used])
+        hi = np.array([self._params[p][2] for p in used])
+        ref = np.array([self._params[p][0] for p in used])
+        return Ansatz(
+            class_name=cls.name,
+            symbols=symbols,
+            keys=used,
+            kinds=["p"] * len(used),
+            lower=lo,
+            upper=hi,
+            A_eq=np.zeros((0, len(used))),
+            b_eq=np.zeros(0),
+            inputs=inputs,
+            expression=expr,
+            prepare=prepare,
+            value=value,
+            reference=ref,
+            aliases={p: s for p, s in zip(used, symbols)},
+        )
+
+    def initial_values(self, cls: Any, index: Any) -> dict[sympy.Symbol, float]:
+        return super().initial_values(cls, index)
+
+
+@lru_cache(maxsize=4096)
+def _parse_cached(src: str, cname: str, index: Any, params: tuple[str, ...], family: str) -> sympy.Expr:
+    cls = index.by_name[cname]
+    names = list(index.by_name)
+    allowed = {c.name for s in index.shapes if s.size < cls.size for c in index.classes_of[s.name]}
+    clash = sorted(set(params) & set(names))
+    if clash:
+        raise ClosureError(f"custom closure {family!r}: parameter names {clash} clash with class names")
+    return parse_closure_expression(src, names, allowed, set(params), where=f"custom closure {family!r}, class {cname!r}")
