@@ -40,6 +40,11 @@ __all__ = [
 #: Refuse enumerations expected to produce more shapes than this (configurable per enumerator).
 DEFAULT_MAX_SHAPES = 20000
 
+#: Candidate forms the size estimate may generate while counting small sizes exactly.
+_ESTIMATE_WORK = 20000
+#: Cache of exact fixed-form counts per (enumerator, lattice), for the estimates.
+_FIXED_COUNTS: dict[tuple, list[int]] = {}
+
 Key = tuple[int, ...]
 
 
@@ -217,10 +222,39 @@ class _EnumeratorBase:
         return {self._fixed_form(np.array([(0,) * d + (b,)], dtype=np.int64)) for b in range(lattice.n_basis)}
 
     def _estimate(self, lattice: "Lattice", max_size: int) -> float:
+        """Rough number of shapes of size ``max_size``.
+
+        The fixed (translation-distinct) forms of small sizes are counted exactly — as long as
+        growing them stays cheap — and extrapolated geometrically with the last growth ratio; every
+        shape has at most |G| fixed forms, so shapes ≈ fixed forms / |G| (exact counts of fixed forms
+        make this a slight underestimate only through shapes with symmetry).
+        """
+        counts = self._fixed_counts(lattice, max_size)
+        m = len(counts)
+        if m >= max_size:
+            fixed = float(counts[max_size - 1])
+        else:
+            ratio = counts[-1] / counts[-2] if m >= 2 else float(max(lattice.coordination))
+            fixed = counts[-1] * ratio ** (max_size - m)
+        return max(1.0, fixed / max(1, len(lattice.symmetry)))
+
+    def _fixed_counts(self, lattice: "Lattice", max_size: int) -> list[int]:
+        """Exact numbers of fixed forms of sizes 1, 2, … while growing them costs little (cached)."""
+        key = (type(self).__name__, lattice.name, lattice.vectors.tobytes(), lattice.basis.tobytes())
+        counts = _FIXED_COUNTS.get(key)
+        if counts is not None and (len(counts) >= max_size or counts[-1] < 0):
+            return [c for c in counts if c >= 0]
         z = max(lattice.coordination)
-        # lattice animals grow roughly like (e·(z-1))^n / (n·|G|); a cheap, honest order of magnitude
-        group = max(1, len(lattice.symmetry))
-        return lattice.n_basis * (math.e * (z - 1)) ** max_size / (max_size * group)
+        fixed = self._initial(lattice)
+        counts = [len(fixed)]
+        while len(counts) < max_size:
+            if len(fixed) * len(counts) * z > _ESTIMATE_WORK:
+                counts.append(-1)  # marks "stopped here: extrapolate beyond"
+                break
+            fixed = self._grow(lattice, fixed)
+            counts.append(len(fixed))
+        _FIXED_COUNTS[key] = counts
+        return [c for c in counts if c >= 0]
 
     def enumerate(self, lattice: "Lattice", max_size: int) -> list[Shape]:
         """All shapes of size 1 … ``max_size``, sorted by size and then a stable geometric key.
@@ -381,11 +415,6 @@ class ChainEnumerator(_EnumeratorBase):
                     if nb not in members:
                         out.add(self._fixed_form(np.array(seq + [nb], dtype=np.int64)))
         return out
-
-    def _estimate(self, lattice, max_size):
-        z = max(lattice.coordination)
-        group = max(1, len(lattice.symmetry))
-        return lattice.n_basis * z * max(1, z - 1) ** max(0, max_size - 2) / (2 * group) + max_size
 
 
 def _shape_sort_key(lattice, shape: Shape) -> tuple:

@@ -53,7 +53,8 @@ class Lattice:
     ------
     GeometryError
         If the vectors are degenerate (collinear/coplanar), the basis has the wrong dimension,
-        or two basis sites coincide modulo a lattice vector.
+        two basis sites coincide modulo a lattice vector, or the cell is not primitive (a
+        translation between basis sites maps the whole lattice onto itself).
 
     Examples
     --------
@@ -104,6 +105,7 @@ class Lattice:
         self.basis = bas
         self.dimension = d
         self._check_basis_distinct()
+        self._check_primitive()
 
     # ------------------------------------------------------------------ construction helpers
     def _check_basis_distinct(self) -> None:
@@ -116,6 +118,22 @@ class Lattice:
                         f"lattice {self.name!r}: basis sites {j} {self.basis[j].tolist()} and "
                         f"{i} {self.basis[i].tolist()} overlap (they differ by a lattice vector)"
                     )
+
+    def _check_primitive(self) -> None:
+        """Refuse non-primitive cells: the symmetry machinery works on keys of a primitive cell.
+
+        A cell is not primitive when moving basis site 0 onto another basis site ``b`` is a
+        translation of the whole lattice (every site lands on a site); its symmetry operations need
+        not map the given Bravais lattice onto itself and would be missed.
+        """
+        for b in range(1, self.n_basis):
+            shift = self.basis[b] - self.basis[0]
+            if all(self.locate(self.basis[c] + shift) is not None for c in range(self.n_basis)):
+                raise GeometryError(
+                    f"lattice {self.name!r}: the cell is not primitive: the translation "
+                    f"{np.round(shift, 9).tolist()} (basis site 0 to basis site {b}) maps the lattice "
+                    "onto itself; give a primitive cell (fewer basis sites)"
+                )
 
     def configure(self, **options: Any) -> "Lattice":
         """Return a copy with some of ``name``, ``vectors``, ``basis``, ``description`` replaced."""
