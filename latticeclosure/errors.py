@@ -6,6 +6,11 @@ one-line message on stderr and exit status 2, never a traceback.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .closedmodel.integrate import Solution
+
 __all__ = [
     "LatticeClosureError",
     "UnknownNameError",
@@ -16,6 +21,7 @@ __all__ = [
     "SpeciesError",
     "DataError",
     "ClosureError",
+    "IntegrationError",
 ]
 
 
@@ -56,3 +62,26 @@ class DataError(LatticeClosureError):
 
 class ClosureError(LatticeClosureError):
     """A closure that cannot express a class, an empty constraint set, a bad closure file."""
+
+
+class IntegrationError(LatticeClosureError):
+    """The integration of a closed model failed: loss of positivity, blow-up, or no method could finish.
+
+    Raised by :func:`latticeclosure.closedmodel.solve` (re-exported there and from
+    :mod:`latticeclosure.closedmodel.integrate`).
+
+    Attributes
+    ----------
+    status : str
+        ``"positivity"``, ``"blow-up"``, ``"stiff"``, ``"max_steps"``, ``"step_size"`` or ``"failed"``.
+    t : float
+        The time at which it happened.
+    solution : Solution or None
+        The partial solution (rows after ``t`` are NaN).
+    """
+
+    def __init__(self, message: str, status: str, t: float, solution: "Solution | None" = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.t = t
+        self.solution = solution

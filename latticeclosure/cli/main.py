@@ -28,9 +28,16 @@ PROG = "latticeclosure"
 #: Modules of :mod:`latticeclosure.cli` holding the built-in commands, in ``--help`` order.
 #: To add a command, write ``latticeclosure/cli/<module>.py`` exposing ``COMMAND`` and list it here.
 BUILTIN_COMMANDS: tuple[str, ...] = (
+    "run",
     "plugins",
     "lattices",
+    "clusters",
     "equations",
+    "close",
+    "fit",
+    "anneal",
+    "sweep",
+    "data",
 )
 
 EXIT_USAGE = 2

@@ -12,6 +12,7 @@ Importing this package does not import numba; compilation happens on the first `
 ``compile``.
 """
 
+from ..errors import IntegrationError
 from .build import TermProvenance, close_equations, marginal_expressions, normalisation_eliminations
 from .model import ClosedForm, ClosedModel, LinearSystem
 
@@ -34,7 +35,7 @@ __all__ = [
 
 
 def __getattr__(name: str):  # lazy: integrate/compile pull in scipy and numba
-    if name in ("solve", "Solution", "IntegrationError", "IntegrationWarning"):
+    if name in ("solve", "Solution", "IntegrationWarning"):
         from . import integrate
 
         return getattr(integrate, name)

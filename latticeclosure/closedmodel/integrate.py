@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import DataError, LatticeClosureError
+from ..errors import DataError, IntegrationError
 
 __all__ = ["solve", "Solution", "IntegrationError", "IntegrationWarning", "STATUS", "SCIPY_METHODS"]
 
@@ -44,26 +44,6 @@ __all__ = ["solve", "Solution", "IntegrationError", "IntegrationWarning", "STATU
 STATUS = {0: "success", 1: "max_steps", 2: "step_size", 3: "stiff", 4: "positivity", 5: "blow-up"}
 SCIPY_METHODS = ("RK45", "RK23", "DOP853", "Radau", "BDF", "LSODA")
 _IMPLICIT = ("Radau", "BDF", "LSODA")
-
-
-class IntegrationError(LatticeClosureError):
-    """The integration failed: loss of positivity, blow-up, or no method could finish.
-
-    Attributes
-    ----------
-    status : str
-        ``"positivity"``, ``"blow-up"``, ``"stiff"``, ``"max_steps"``, ``"step_size"`` or ``"failed"``.
-    t : float
-        The time at which it happened.
-    solution : Solution
-        The partial solution (rows after ``t`` are NaN).
-    """
-
-    def __init__(self, message: str, status: str, t: float, solution: "Solution | None" = None) -> None:
-        super().__init__(message)
-        self.status = status
-        self.t = t
-        self.solution = solution
 
 
 class IntegrationWarning(UserWarning):

@@ -1,0 +1,86 @@
+"""``latticeclosure sweep``: anneal a model at many stoichiometries and seeds in parallel."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+from .anneal import add_model_arguments, add_run_arguments, resolve_backend_and_model, schedule_from_args
+
+__all__ = ["COMMAND", "SweepCommand"]
+
+
+class SweepCommand:
+    """Run the annealer over stoichiometries × seeds on the local cores; resumable."""
+
+    name = "sweep"
+    help = "anneal a model at many stoichiometries and seeds in parallel (resumable)"
+    description = (
+        "Run one annealing job per stoichiometry and seed on the local cores and save every "
+        "trajectory into the output directory as soon as it finishes, with a manifest.json. An "
+        "interrupted sweep loses no finished result: continue it with --resume. By default the "
+        "model's stoichiometries (the paper's ten for nmc) and seed 0."
+    )
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("-x", "--x", nargs="+", type=float, default=None, metavar="X",
+                            help="stoichiometries (default: the model's)")
+        parser.add_argument("--seeds", nargs="+", type=int, default=[0], metavar="S", help="seeds (default 0)")
+        add_model_arguments(parser)
+        add_run_arguments(parser)
+        parser.add_argument("-j", "--workers", type=int, default=None,
+                            help=f"worker processes (default: all local cores, here {os.cpu_count()})")
+        parser.add_argument("-o", "--out", default=None, metavar="DIR",
+                            help="output directory (default: a new time-stamped sweep-<model>-<time> directory)")
+        group = parser.add_mutually_exclusive_group()
+        group.add_argument("--resume", action="store_true", help="continue a sweep in OUT: keep finished runs")
+        group.add_argument("--overwrite", action="store_true", help="allow a non-empty OUT and replace its results")
+        parser.add_argument("--save-configurations", action="store_true", help="store the configuration at every record")
+        parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+        parser.add_argument("--format", choices=("table", "json"), default="table", help="summary format")
+
+    def run(self, args: argparse.Namespace) -> int:
+        from ..errors import ConfigurationError
+        from ..sweep import run_sweep
+        from .output import format_table, write_json
+
+        backend, model = resolve_backend_and_model(args)
+        schedule = schedule_from_args(args, model)
+        workers = args.workers if args.workers is not None else (os.cpu_count() or 1)
+        if workers < 1:
+            raise ConfigurationError(f"--workers must be at least 1, got {workers}")
+        out = Path(args.out) if args.out else Path(f"sweep-{model.name}-{time.strftime('%Y%m%d-%H%M%S')}")
+        if args.resume and not out.exists():
+            raise ConfigurationError(f"--resume: output directory {out} does not exist")
+        try:
+            result = run_sweep(
+                model, args.x, args.seeds, args.size, schedule, args.record_every,
+                out_dir=out, backend=backend, workers=workers, resume=args.resume, overwrite=args.overwrite,
+                progress=False if args.no_progress else None, kernel=args.kernel,
+                save_configurations=args.save_configurations, checkpoint_every=args.checkpoint_every,
+            )
+        except KeyboardInterrupt:
+            done = len(list(out.glob("x*_seed*.npz"))) - len(list(out.glob("*.checkpoint.npz")))
+            print(f"interrupted: {max(done, 0)} finished run(s) are saved in {out}; continue with "
+                  f"--resume --out {out}", file=sys.stderr)
+            return 130
+        rows = [result.summaries[j.filename] for j in result.jobs]
+        if args.format == "json":
+            write_json({"out": str(out), "ran": len(result.ran), "skipped": len(result.skipped), "runs": rows})
+            return 0
+        print(format_table(
+            ["X", "X_REALISED", "SEED", "E_FINAL", "E_BOUND", "FILE"],
+            [[f"{r['x']:g}", f"{r['x_realised']:.6g}", r["seed"],
+              None if r["final_energy_per_site"] is None else f"{r['final_energy_per_site']:.6g}",
+              None if r["lower_bound_per_site"] is None else f"{r['lower_bound_per_site']:.6g}",
+              r["file"]] for r in rows],
+        ))
+        print(f"{len(result.ran)} run(s) done, {len(result.skipped)} already finished; results in {out}/ "
+              f"(manifest.json lists them)")
+        return 0
+
+
+COMMAND = SweepCommand()
