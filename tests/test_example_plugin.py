@@ -106,3 +106,18 @@ def test_lieb_geometry_in_process():
     assert lattice.name == "lieb"
     assert lattice.nearest_neighbour_distance == pytest.approx(1.0)
     assert tuple(lattice.coordination) == (4, 2, 2)
+
+
+def test_cli_uses_the_plugin_lattice(plugin_site: Path):
+    """The discovered lattice works through the whole front end: clusters and rate equations."""
+    result = _cli(plugin_site, "clusters", "--lattice", "lieb", "--max-size", "3", "--species", "+", "-", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert doc["lattice"]["name"] == "lieb"
+    sizes = [s["size"] for s in doc["shapes"]]
+    # two inequivalent sites (corner, edge), one bond type, and the 3-site shapes of the Lieb lattice
+    assert sizes.count(1) == 2 and sizes.count(2) == 1
+    result = _cli(plugin_site, "equations", "--lattice", "lieb", "--species", "+", "-", "--window-size", "2", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    eqs = json.loads(result.stdout)
+    assert eqs["lattice"]["name"] == "lieb" and eqs["equations"]
