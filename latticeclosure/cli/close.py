@@ -34,13 +34,9 @@ class CloseCommand:
     )
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("--lattice", required=True, help="registered lattice name (see 'latticeclosure lattices')")
-        parser.add_argument("--species", nargs="+", default=["+", "-"], metavar="STATE", help="the states (default: + -)")
-        parser.add_argument("--dynamics", default="swap", help="swap (default) or flip, or a plugin's dynamics")
-        parser.add_argument("--flip-spec", metavar="FILE", help="TOML/JSON flip rules (required for --dynamics flip)")
-        parser.add_argument("--window-size", type=int, default=2, metavar="N", help="window size n (default 2)")
-        parser.add_argument("--exclude-closed", action="store_true",
-                            help="drop outside neighbours adjacent to another window site (the paper's convention)")
+        from .equations import add_hierarchy_arguments
+
+        add_hierarchy_arguments(parser)
         parser.add_argument("--closure", metavar="NAME",
                             help="registered closure family (mean-field, pair, kirkwood, power-law, ...) or preset")
         parser.add_argument("--preset", metavar="NAME", help="registered closure preset (e.g. SA); instead of --closure")
@@ -50,30 +46,18 @@ class CloseCommand:
                             help="keep every window class as a state variable (no normalisation elimination)")
         parser.add_argument("--explain", action="store_true",
                             help="text format: also print which class produced which term of which equation")
-        parser.add_argument("--generic-names", action="store_true", help="ignore naming plugins; use k1…kN")
         parser.add_argument("--format", choices=("text", "latex", "json"), default="text")
 
     def run(self, args: argparse.Namespace) -> int:
         from ..closedmodel import close_equations
-        from ..equations import generate_equations
-        from ..errors import ClosureError, LatticeClosureError
+        from ..errors import ClosureError
         from ..registry import get_registry
+        from .equations import equations_from_arguments
 
         if bool(args.closure) == bool(args.preset):
             raise ClosureError("give exactly one of --closure NAME or --preset NAME")
         registry = get_registry()
-        lattice = registry.get("lattices", args.lattice)
-        dynamics = registry.get("dynamics", args.dynamics)
-        options: dict[str, Any] = {"exclude_closed": args.exclude_closed}
-        if args.flip_spec is not None:
-            if args.dynamics != "flip":
-                raise LatticeClosureError("--flip-spec only applies to --dynamics flip")
-            options["rules"] = args.flip_spec
-        dynamics = dynamics.configure(**options)
-        eqs = generate_equations(
-            lattice, args.species, dynamics=dynamics, window_size=args.window_size,
-            naming=None if args.generic_names else "auto",
-        )
+        eqs = equations_from_arguments(args)
         if args.preset:
             closure = registry.get("closure_presets", args.preset)
         else:
@@ -92,7 +76,7 @@ class CloseCommand:
             closure = closure.configure(**dict(args.closure_option))
         model = close_equations(eqs, closure, eliminate=None if args.keep_all else "first")
         setting = (
-            f"{lattice.name}, species {' '.join(eqs.species)}, window size {eqs.window_size}"
+            f"{eqs.lattice.name}, species {' '.join(eqs.species)}, window size {eqs.window_size}"
             f"{' (exclude closed)' if eqs.exclude_closed else ''}, {eqs.dynamics_name} dynamics"
         )
         if args.format == "json":

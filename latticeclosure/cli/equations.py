@@ -3,8 +3,51 @@
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
-__all__ = ["COMMAND", "EquationsCommand"]
+__all__ = ["COMMAND", "EquationsCommand", "add_hierarchy_arguments", "equations_from_arguments"]
+
+
+def add_hierarchy_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options that define a hierarchy: lattice, species, dynamics, window, naming.
+
+    Shared by every command that generates equations (``equations``, ``close``).
+    """
+    parser.add_argument("--lattice", required=True, help="registered lattice name (see 'latticeclosure lattices')")
+    parser.add_argument("--species", nargs="+", default=["+", "-"], metavar="STATE", help="the states (default: + -)")
+    parser.add_argument("--dynamics", default="swap", help="swap (default) or flip, or a plugin's dynamics")
+    parser.add_argument("--flip-spec", metavar="FILE", help="TOML/JSON flip rules (required for --dynamics flip)")
+    parser.add_argument("--window-size", type=int, default=2, metavar="N", help="window size n (default 2)")
+    parser.add_argument(
+        "--exclude-closed",
+        action="store_true",
+        help="drop outside neighbours adjacent to another window site (the paper's convention)",
+    )
+    parser.add_argument("--generic-names", action="store_true", help="ignore naming plugins; use k1…kN")
+
+
+def equations_from_arguments(args: argparse.Namespace, **kwargs: Any) -> Any:
+    """Generate the equations described by :func:`add_hierarchy_arguments` options."""
+    from ..equations import generate_equations
+    from ..errors import LatticeClosureError
+    from ..registry import get_registry
+
+    registry = get_registry()
+    lattice = registry.get("lattices", args.lattice)
+    dynamics = registry.get("dynamics", args.dynamics)
+    options: dict[str, Any] = {"exclude_closed": args.exclude_closed}
+    if args.flip_spec is not None:
+        if args.dynamics != "flip":
+            raise LatticeClosureError("--flip-spec only applies to --dynamics flip")
+        options["rules"] = args.flip_spec
+    return generate_equations(
+        lattice,
+        args.species,
+        dynamics=dynamics.configure(**options),
+        window_size=args.window_size,
+        naming=None if args.generic_names else "auto",
+        **kwargs,
+    )
 
 
 class EquationsCommand:
@@ -19,16 +62,7 @@ class EquationsCommand:
     )
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("--lattice", required=True, help="registered lattice name (see 'latticeclosure lattices')")
-        parser.add_argument("--species", nargs="+", default=["+", "-"], metavar="STATE", help="the states (default: + -)")
-        parser.add_argument("--dynamics", default="swap", help="swap (default) or flip, or a plugin's dynamics")
-        parser.add_argument("--flip-spec", metavar="FILE", help="TOML/JSON flip rules (required for --dynamics flip)")
-        parser.add_argument("--window-size", type=int, default=2, metavar="N", help="window size n (default 2)")
-        parser.add_argument(
-            "--exclude-closed",
-            action="store_true",
-            help="drop outside neighbours adjacent to another window site (the paper's convention)",
-        )
+        add_hierarchy_arguments(parser)
         parser.add_argument("--format", choices=("text", "latex", "json", "python"), default="text")
         parser.add_argument(
             "--details",
@@ -36,35 +70,15 @@ class EquationsCommand:
             help="text format: also print conservation laws, composition drift, its rate relations, "
             "and equilibrium constants",
         )
-        parser.add_argument("--generic-names", action="store_true", help="ignore naming plugins; use k1…kN")
         parser.add_argument("--max-window-size", type=int, default=None, help="raise the window-size limit")
 
     def run(self, args: argparse.Namespace) -> int:
-        from ..equations import generate_equations
         from ..equations.formats import to_json, to_latex, to_python, to_text
-        from ..errors import LatticeClosureError
-        from ..registry import get_registry
 
-        registry = get_registry()
-        lattice = registry.get("lattices", args.lattice)
-        dynamics = registry.get("dynamics", args.dynamics)
-        options = {"exclude_closed": args.exclude_closed}
-        if args.flip_spec is not None:
-            if args.dynamics != "flip":
-                raise LatticeClosureError("--flip-spec only applies to --dynamics flip")
-            options["rules"] = args.flip_spec
-        dynamics = dynamics.configure(**options)
         kwargs = {}
         if args.max_window_size is not None:
             kwargs["max_window_size"] = args.max_window_size
-        eqs = generate_equations(
-            lattice,
-            args.species,
-            dynamics=dynamics,
-            window_size=args.window_size,
-            naming=None if args.generic_names else "auto",
-            **kwargs,
-        )
+        eqs = equations_from_arguments(args, **kwargs)
         if args.format == "json":
             print(to_json(eqs))
         elif args.format == "latex":
