@@ -85,3 +85,8 @@ class IntegrationError(LatticeClosureError):
         self.status = status
         self.t = t
         self.solution = solution
+
+
+class OutputDirectoryError(LatticeClosureError):
+    """An output directory exists and is not empty (and neither resume nor overwrite was asked for),
+    or it belongs to a run with other parameters."""

@@ -13,7 +13,7 @@ import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
-from .errors import ConfigurationError, LatticeClosureError
+from .errors import ConfigurationError
 
 if TYPE_CHECKING:  # pragma: no cover
     from .anneal.energy import ClusterEnergy
@@ -133,9 +133,16 @@ class Model:
         rest = {k: v for k, v in options.items() if k not in _DIRECT_OPTIONS}
         model = self
         if rest:
-            if self.factory is None:
+            accepted: list[str] = []
+            if self.factory is not None:
+                import inspect
+
+                accepted = [p for p in inspect.signature(self.factory).parameters if p not in _DIRECT_OPTIONS]
+            unknown = sorted(set(rest) - set(accepted))
+            if unknown:
                 raise ConfigurationError(
-                    f"model {self.name!r}: unknown option(s) {sorted(rest)}; allowed: {', '.join(_DIRECT_OPTIONS)}"
+                    f"model {self.name!r}: unknown option(s) {unknown}; allowed: "
+                    f"{', '.join(list(_DIRECT_OPTIONS) + accepted)}"
                 )
             merged = {**dict(self.options), **rest}
             model = self.factory(**merged)
@@ -269,11 +276,12 @@ def realise_composition(
                 n_x = int(round(frac * n_sites))
         counts = [n_sites - n_x if s != x_species else n_x for s in sp]
         wanted = [True] * len(sp)
-    bad = [s for s, c, w in zip(sp, counts, wanted) if (c <= 0 and w) or c >= n_sites]
-    if bad:
+    empty = [s for s, c, w in zip(sp, counts, wanted) if c <= 0 and w]
+    full = [s for s, c in zip(sp, counts) if c >= n_sites]
+    if empty or full:
+        what = f"no {empty[0]!r} sites" if empty else f"all sites {full[0]!r}"
         raise ConfigurationError(
-            f"composition {x!r} on {n_sites} sites gives species {bad[0]!r} "
-            f"{'no' if counts[sp.index(bad[0])] <= 0 else 'all'} sites "
-            f"(counts {dict(zip(sp, counts))}); use a larger lattice or a stoichiometry further from 0 and 1"
+            f"composition {x!r} on {n_sites} sites rounds to {what} (counts {dict(zip(sp, counts))}); "
+            "use a larger lattice or a stoichiometry further from 0 and 1"
         )
     return tuple(counts)

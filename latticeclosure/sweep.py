@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
-from .errors import ConfigurationError, DataError, LatticeClosureError
+from .errors import ConfigurationError, DataError, LatticeClosureError, OutputDirectoryError
 
 if TYPE_CHECKING:  # pragma: no cover
     from .anneal.backend import AnnealBackend
@@ -50,11 +50,6 @@ __all__ = [
 
 MANIFEST = "manifest.json"
 MANIFEST_SCHEMA = "latticeclosure.sweep-manifest/1"
-
-
-class OutputDirectoryError(LatticeClosureError):
-    """The output directory exists and is not empty (and neither resume nor overwrite was asked for),
-    or it belongs to a sweep with other parameters."""
 
 
 @dataclass(frozen=True, order=True)
@@ -158,6 +153,13 @@ def _summary(traj: "Trajectory", job: SweepJob, wall: float | None) -> dict[str,
         "lower_bound_per_site": (traj.metadata.get("energy") or {}).get("lower_bound_per_site"),
         "wall_time_s": None if wall is None else round(wall, 3),
     }
+
+
+def _ignore_sigint() -> None:
+    """Worker initialiser: Ctrl-C is handled by the parent, which stops the workers."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _warm_up(backend: "AnnealBackend", model: "Model", params: dict[str, Any], x: float) -> None:
@@ -405,24 +407,33 @@ def run_sweep(
                 summaries[job.filename] = done
                 result.skipped.append(job)
     todo = [j for j in jobs if j.filename not in summaries]
+    for stale in out.glob(".*.tmp"):  # temporary files of writes cut short by an earlier interruption
+        stale.unlink()
     _write_manifest(out, parameters, jobs, summaries, mdl)
 
     from tqdm import tqdm
 
     show = sys.stderr.isatty() if progress is None else bool(progress)
-    bar = tqdm(total=len(jobs), initial=len(jobs) - len(todo), desc=f"sweep {mdl.name}", unit="run",
-               disable=not show, file=sys.stderr)
+    bars: list[Any] = []
+
+    def bar() -> Any:
+        # created lazily: after the worker processes have been forked (tqdm may start a thread)
+        if not bars:
+            bars.append(tqdm(total=len(jobs), initial=len(jobs) - len(todo), desc=f"sweep {mdl.name}",
+                             unit="run", disable=not show, file=sys.stderr))
+        return bars[0]
 
     def finished(job: SweepJob, summary: dict[str, Any]) -> None:
         summaries[job.filename] = summary
         result.ran.append(job)
         result.summaries[job.filename] = summary
         _write_manifest(out, parameters, jobs, summaries, mdl)
-        bar.update(1)
-        bar.set_postfix_str(job.stem)
+        bar().update(1)
+        bar().set_postfix_str(job.stem)
 
     try:
         if workers == 1 or len(todo) <= 1:
+            bar()
             for job in todo:
                 finished(job, _run_job(be, mdl, job, params, str(out)))
         else:
@@ -430,10 +441,12 @@ def run_sweep(
             if ctx_name == "fork":
                 _warm_up(be, mdl, params, todo[0].x)
             ctx = multiprocessing.get_context(ctx_name)
-            with ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=ctx) as pool:
+            with ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=ctx,
+                                     initializer=_ignore_sigint) as pool:
                 futures: dict[Future, SweepJob] = {
                     pool.submit(_run_job, be, mdl, job, params, str(out)): job for job in todo
                 }
+                bar()
                 try:
                     pending = set(futures)
                     while pending:
@@ -441,11 +454,16 @@ def run_sweep(
                         for fut in done:
                             finished(futures[fut], fut.result())
                 except BaseException:
-                    for fut in futures:
-                        fut.cancel()
-                    pool.shutdown(wait=False, cancel_futures=True)
+                    # interrupted (or a job failed): stop at once; finished results are already saved
+                    # and running jobs keep their last checkpoint
+                    # (terminating the workers fails the pending futures as a broken pool; cancelling
+                    # them first trips a CPython 3.11 bug in the executor's manager thread)
+                    for proc in list((getattr(pool, "_processes", None) or {}).values()):
+                        proc.terminate()
+                    pool.shutdown(wait=False)
                     raise
     finally:
-        bar.close()
+        for b in bars:
+            b.close()
     result.summaries.update({k: v for k, v in summaries.items() if k not in result.summaries})
     return result

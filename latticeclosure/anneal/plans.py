@@ -9,8 +9,8 @@ Three plans, tried in this order by :func:`make_plan` (``kernel="auto"``):
     own (bit Z); ΔE is one lookup indexed by the two sites' bytes. Fastest: two loads per attempt;
     an accepted swap rewrites 2Z + 2 bits (the two sites' own bits and the bits pointing at them).
 ``stencil``
-    at most 2²⁰ species patterns of the sites around a bond: ΔE is one lookup indexed by the code of
-    the pattern (three or more species, larger energy clusters).
+    at most 2²¹ species patterns of the sites around a bond (over all bond directions): ΔE is one
+    lookup indexed by the code of the pattern (three or more species, larger energy clusters).
 ``clusters``
     everything else: ΔE summed over the affected clusters from the energy table, with integer or
     float energies.
@@ -34,7 +34,8 @@ __all__ = ["KernelPlan", "MaskPlan", "StencilPlan", "ClusterPlan", "make_plan", 
 
 KERNELS = ("auto", "mask", "stencil", "clusters")
 _MAX_U64 = (1 << 64) - 1
-_STENCIL_LIMIT = 1 << 20
+#: Largest stencil table (entries over all bond directions) before falling back to the cluster kernel.
+_STENCIL_LIMIT = 1 << 21
 
 
 class KernelUnavailable(LatticeClosureError):
@@ -246,9 +247,9 @@ class StencilPlan(_LevelPlan):
         q = g.q
         stencils = [row.stencil() for row in g.rows]
         S = max(len(s) for s in stencils)
-        if q**S > _STENCIL_LIMIT:
+        if len(g.rows) * q**S > _STENCIL_LIMIT:
             raise KernelUnavailable(
-                f"the stencil kernel would need {q}**{S} table entries per bond direction (limit {_STENCIL_LIMIT})"
+                f"the stencil kernel would need {len(g.rows)}·{q}**{S} table entries (limit {_STENCIL_LIMIT})"
             )
         n_other = S - 2
         self.q = q

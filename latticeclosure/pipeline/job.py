@@ -28,7 +28,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from ..errors import LatticeClosureError
+from ..errors import LatticeClosureError, OutputDirectoryError
 
 __all__ = ["MainJobResult", "run_main_job", "default_output_directory", "prepare_output_directory", "SUMMARY_SCHEMA"]
 
@@ -43,10 +43,6 @@ CV_FAMILIES: tuple[tuple[str, str, dict[str, Any]], ...] = (
     ("pair-corrected-linear", "pair-corrected", {"terms": "linear"}),
 )
 OA_CV_LABEL = "power-law-hard"
-
-
-class OutputDirectoryError(LatticeClosureError):
-    """The output directory exists and is not empty (and neither overwrite nor resume was asked)."""
 
 
 def default_output_directory(base: str | os.PathLike = ".") -> Path:
