@@ -12,11 +12,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 import numpy as np
 
 from .errors import GeometryError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .supercell import Supercell
+    from .symmetry import SpaceGroup
 
 __all__ = ["Lattice", "Neighbour", "SiteKey"]
 
@@ -257,13 +261,13 @@ class Lattice:
 
     # ------------------------------------------------------------------ derived objects
     @cached_property
-    def symmetry(self) -> "SpaceGroup":  # noqa: F821 - imported lazily
+    def symmetry(self) -> "SpaceGroup":
         """The space group of the lattice, computed from the neighbour vectors."""
         from .symmetry import SpaceGroup
 
         return SpaceGroup.of(self)
 
-    def supercell(self, shape: Sequence[int] | int) -> "Supercell":  # noqa: F821
+    def supercell(self, shape: Sequence[int] | int) -> "Supercell":
         """Periodic L1×…×Ld supercell (an int gives a cubic supercell)."""
         from .supercell import Supercell
 

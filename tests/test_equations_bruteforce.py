@@ -116,7 +116,6 @@ def test_random_rates_equal_direct_per_orbit_count(lattice_name, n, side, exclud
     direct = {c.name: 0.0 for c in eqs.window_classes}
     memo = {}
     for shape in shapes_n:
-        classes = eqs.index.classes_of[shape.name]
         n_embeddings = shape.n_orientations * len(cells)
         for o, orient in enumerate(shape.orientations):
             window = [tuple(k) for k in orient.tolist()]

@@ -3,20 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import json
 from typing import Any
 
+from .output import parse_key_value
+
 __all__ = ["COMMAND", "CloseCommand"]
-
-
-def _option(text: str) -> tuple[str, Any]:
-    if "=" not in text:
-        raise argparse.ArgumentTypeError(f"closure option must be KEY=VALUE, got {text!r}")
-    key, value = text.split("=", 1)
-    try:
-        return key.strip(), json.loads(value)
-    except json.JSONDecodeError:
-        return key.strip(), value
 
 
 class CloseCommand:
@@ -40,7 +31,7 @@ class CloseCommand:
         parser.add_argument("--closure", metavar="NAME",
                             help="registered closure family (mean-field, pair, kirkwood, power-law, ...) or preset")
         parser.add_argument("--preset", metavar="NAME", help="registered closure preset (e.g. SA); instead of --closure")
-        parser.add_argument("--closure-option", action="append", default=[], type=_option, metavar="KEY=VALUE",
+        parser.add_argument("--closure-option", action="append", default=[], type=parse_key_value, metavar="KEY=VALUE",
                             help="option for the closure's configure() (VALUE parsed as JSON when possible); repeatable")
         parser.add_argument("--keep-all", action="store_true",
                             help="keep every window class as a state variable (no normalisation elimination)")

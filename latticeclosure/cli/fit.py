@@ -21,17 +21,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+from .output import parse_key_value
+
 __all__ = ["COMMAND", "FitCommand", "read_data_file"]
-
-
-def _option(text: str) -> tuple[str, Any]:
-    if "=" not in text:
-        raise argparse.ArgumentTypeError(f"closure option must be KEY=VALUE, got {text!r}")
-    key, value = text.split("=", 1)
-    try:
-        return key.strip(), json.loads(value)
-    except json.JSONDecodeError:
-        return key.strip(), value
 
 
 def _degree(text: str) -> Any:
@@ -123,7 +115,7 @@ class FitCommand:
         parser.add_argument("data", nargs="+", metavar="DATA", help="trajectory files (.npz/.json/.csv or the data package's format)")
         parser.add_argument("--closure", default="power-law", metavar="NAME",
                             help="closure family or preset (default power-law)")
-        parser.add_argument("--closure-option", action="append", default=[], type=_option, metavar="KEY=VALUE",
+        parser.add_argument("--closure-option", action="append", default=[], type=parse_key_value, metavar="KEY=VALUE",
                             help="option for the closure's configure() (VALUE parsed as JSON when possible); repeatable")
         parser.add_argument("--regularisation", "--regularization", choices=("soft", "hard"), default=None,
                             help="power-law preset: soft (β1=−∞, β2=∞, δ=6) or hard (β1=0, β2=δ=2)")

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any, TextIO
 
-__all__ = ["FORMATS", "add_format_argument", "format_table", "write_json"]
+__all__ = ["FORMATS", "add_format_argument", "format_table", "write_json", "parse_key_value"]
 
 FORMATS: tuple[str, ...] = ("table", "json")
 
@@ -56,3 +56,20 @@ def write_json(data: Any, stream: TextIO | None = None) -> None:
     stream = sys.stdout if stream is None else stream
     json.dump(data, stream, indent=2, ensure_ascii=False)
     stream.write("\n")
+
+
+def parse_key_value(text: str) -> tuple[str, Any]:
+    """argparse type for ``KEY=VALUE`` options; VALUE is parsed as JSON when it is valid JSON.
+
+    Raises
+    ------
+    argparse.ArgumentTypeError
+        When there is no ``=``.
+    """
+    if "=" not in text:
+        raise argparse.ArgumentTypeError(f"closure option must be KEY=VALUE, got {text!r}")
+    key, value = text.split("=", 1)
+    try:
+        return key.strip(), json.loads(value)
+    except json.JSONDecodeError:
+        return key.strip(), value
