@@ -143,8 +143,10 @@ class AnnealCommand:
         for target in [out] + ([Path(args.csv)] if args.csv else []):
             if target.exists() and not args.overwrite:
                 raise LatticeClosureError(f"output file {target} exists; use --overwrite to replace it")
-            if not target.parent.exists():
-                raise ConfigurationError(f"output directory {target.parent} does not exist")
+            if target.parent.exists() and not target.parent.is_dir():
+                raise ConfigurationError(f"output path {target.parent} exists and is not a directory")
+        for target in [out] + ([Path(args.csv)] if args.csv else []):
+            target.parent.mkdir(parents=True, exist_ok=True)
         if checkpoint.exists() and not args.resume:
             raise LatticeClosureError(
                 f"checkpoint {checkpoint} exists from an unfinished run; use --resume to continue it "
