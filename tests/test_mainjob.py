@@ -82,3 +82,16 @@ def test_cli_rejects_bad_stoichiometry(tmp_path):
         capture_output=True, text=True,
     )
     assert res.returncode == 2 and "Traceback" not in res.stderr
+
+
+@pytest.mark.parametrize(
+    "args,fragment",
+    [(["--size", "3"], "too small"), (["--stoichiometries", "0.001", "0.5", "--size", "12"], "rounds to no")],
+)
+def test_cli_bad_input_writes_nothing(tmp_path, args, fragment):
+    out = tmp_path / "never"
+    res = subprocess.run(
+        [sys.executable, "-m", "latticeclosure", "run", "--out", str(out), *args], capture_output=True, text=True
+    )
+    assert res.returncode == 2 and fragment in res.stderr and "Traceback" not in res.stderr
+    assert not out.exists()

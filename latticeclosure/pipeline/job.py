@@ -28,7 +28,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from ..errors import LatticeClosureError, OutputDirectoryError
+from ..errors import GeometryError, LatticeClosureError, OutputDirectoryError
 
 __all__ = ["MainJobResult", "run_main_job", "default_output_directory", "prepare_output_directory", "SUMMARY_SCHEMA"]
 
@@ -153,12 +153,19 @@ def run_main_job(
     from ..sweep import run_sweep
 
     t_start = time.perf_counter()
-    out = prepare_output_directory(out_dir if out_dir is not None else default_output_directory(), overwrite=overwrite, resume=resume)
     reg = get_registry()
     model_obj = reg.get("models", model)
     xs = list(stoichiometries) if stoichiometries is not None else list(model_obj.stoichiometries)
     if len(xs) < 2:
         raise LatticeClosureError("the main job needs at least two stoichiometries (leave-one-out cross-validation)")
+    # input errors (sizes, stoichiometries) surface before anything is written
+    side = model_obj.default_size if L is None else int(L)
+    if side < model_obj.min_size:
+        raise GeometryError(f"lattice side {side} is too small for model {model_obj.name!r}; use at least {model_obj.min_size}")
+    n_sites = model_obj.lattice_object().supercell(side).n_sites
+    for x in xs:
+        model_obj.composition(x, n_sites)
+    out = prepare_output_directory(out_dir if out_dir is not None else default_output_directory(), overwrite=overwrite, resume=resume)
     n_workers = workers if workers is not None else max(1, min(os.cpu_count() or 1, len(xs)))
     files: dict[str, Path] = {}
 
