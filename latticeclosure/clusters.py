@@ -234,7 +234,10 @@ class _EnumeratorBase:
             fixed = float(counts[max_size - 1])
         else:
             ratio = counts[-1] / counts[-2] if m >= 2 else float(max(lattice.coordination))
-            fixed = counts[-1] * ratio ** (max_size - m)
+            try:
+                fixed = counts[-1] * ratio ** (max_size - m)
+            except OverflowError:  # an absurd max_size: the estimate is simply "too many"
+                fixed = float("inf")
         return max(1.0, fixed / max(1, len(lattice.symmetry)))
 
     def _fixed_counts(self, lattice: "Lattice", max_size: int) -> list[int]:

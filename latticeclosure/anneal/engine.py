@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 import numpy as np
 
-from ..errors import ConfigurationError, DataError, GeometryError
+from ..errors import ConfigurationError, DataError, GeometryError, SizeLimitError
 from .schedule import Schedule
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -40,6 +40,9 @@ CHECKPOINT_SCHEMA = "latticeclosure.anneal-checkpoint/1"
 DEFAULT_RECORDS = 200
 #: Largest number of attempts per kernel call (keeps checkpoints and progress responsive).
 MAX_CHUNK = 1 << 23
+#: Largest number of lattice sites of an annealing run (beyond it the neighbour tables alone need
+#: many gigabytes).
+MAX_SITES = 10**8
 
 
 def _size_tuple(size: Any, dimension: int) -> tuple[int, ...]:
@@ -137,6 +140,12 @@ class AnnealRun:
             raise GeometryError(
                 f"lattice side {min(self.size)} is too small for model {model.name!r}; "
                 f"use at least {model.min_size}"
+            )
+        n_requested = int(np.prod(self.size, dtype=object)) * len(lattice.basis)
+        if n_requested > MAX_SITES:
+            raise SizeLimitError(
+                f"lattice size {list(self.size)} has {n_requested:.3g} sites, more than the annealer's "
+                f"limit of {MAX_SITES:.0e}; use a smaller lattice"
             )
         self.supercell = lattice.supercell(self.size)
         self.n_sites = self.supercell.n_sites

@@ -106,17 +106,20 @@ class Schedule:
         try:
             if text.startswith("geometric:"):
                 _, th, tl, n, s = text.split(":")
-                return cls.geometric(float(th), float(tl), int(n), float(s))
-            temps, lengths = [], []
-            for part in text.split(","):
-                t, s = part.split(":")
-                temps.append(float(t))
-                lengths.append(float(s))
+                th_f, tl_f, n_i, s_f = float(th), float(tl), int(n), float(s)
+            else:
+                temps, lengths = [], []
+                for part in text.split(","):
+                    t, s = part.split(":")
+                    temps.append(float(t))
+                    lengths.append(float(s))
         except ValueError as exc:
             raise ScheduleError(
                 f"cannot parse schedule {text!r}; use 'T1:SWEEPS1,T2:SWEEPS2,...' or "
                 "'geometric:T_HIGH:T_LOW:LEVELS:SWEEPS'"
             ) from exc
+        if text.startswith("geometric:"):
+            return cls.geometric(th_f, tl_f, n_i, s_f)  # its own, specific errors
         return cls(temps, lengths)
 
     # ------------------------------------------------------------------ queries
@@ -130,7 +133,13 @@ class Schedule:
 
     def level_steps(self, n_sites: int) -> np.ndarray:
         """Attempted swaps per level on ``n_sites`` sites: ``round(sweeps·N)``, at least 1."""
-        return np.array([max(1, int(round(s * n_sites))) for s in self.sweeps], dtype=np.int64)
+        steps = [s * n_sites for s in self.sweeps]
+        if not sum(steps) < 2.0**62:
+            raise ScheduleError(
+                f"schedule of {self.total_sweeps:.3g} sweeps on {n_sites} sites needs {sum(steps):.3g} "
+                "attempted swaps, more than the annealer can count (2^62); use shorter levels"
+            )
+        return np.array([max(1, int(round(v))) for v in steps], dtype=np.int64)
 
     def scaled(self, factor: float) -> "Schedule":
         """The same temperatures with every level ``factor`` times as long."""

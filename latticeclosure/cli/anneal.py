@@ -25,6 +25,19 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _seconds(text: str) -> float:
+    """A non-negative finite number of seconds (argparse type)."""
+    import math
+
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"must be a non-negative number of seconds, got {text!r}")
+    return value
+
+
 def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     """Size, schedule, recording and kernel options (shared with ``sweep``)."""
     parser.add_argument("-L", "--size", type=int, default=None, metavar="L", help="lattice side (default: the model's, 48 for nmc)")
@@ -43,7 +56,7 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
                         help="record interval in sweeps (default: 200 records over the run)")
     parser.add_argument("--kernel", default=None, choices=("auto", "mask", "stencil", "clusters"),
                         help="swap kernel (default auto: the fastest that applies)")
-    parser.add_argument("--checkpoint-every", type=float, default=60.0, metavar="SECONDS",
+    parser.add_argument("--checkpoint-every", type=_seconds, default=60.0, metavar="SECONDS",
                         help="seconds between checkpoints of a running job (default 60)")
 
 
@@ -141,6 +154,8 @@ class AnnealCommand:
             out = out.with_name(out.name + ".npz")
         checkpoint = out.with_name(out.stem + ".checkpoint.npz")
         for target in [out] + ([Path(args.csv)] if args.csv else []):
+            if target.is_dir():
+                raise ConfigurationError(f"output file {target} is a directory")
             if target.exists() and not args.overwrite:
                 raise LatticeClosureError(f"output file {target} exists; use --overwrite to replace it")
             if target.parent.exists() and not target.parent.is_dir():

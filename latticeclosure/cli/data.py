@@ -12,6 +12,8 @@ __all__ = ["COMMAND", "DataCommand"]
 def _check_target(path: Path, overwrite: bool) -> None:
     from ..errors import ConfigurationError, LatticeClosureError
 
+    if path.is_dir():
+        raise ConfigurationError(f"output file {path} is a directory")
     if path.exists() and not overwrite:
         raise LatticeClosureError(f"output file {path} exists; use --overwrite to replace it")
     if not path.parent.exists():

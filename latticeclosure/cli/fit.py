@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -54,8 +56,8 @@ def read_data_file(path: str) -> Any:
             try:
                 with np.load(p, allow_pickle=False) as z:
                     is_trajectory = "metadata" in z.files and "concentrations" in z.files
-            except (OSError, ValueError) as exc:
-                raise DataError(f"data file {path} is not a readable .npz archive: {exc}") from None
+            except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+                raise DataError(f"data file {path} is truncated or corrupt (not a readable .npz archive): {exc}") from None
         if is_trajectory:
             from ..data import load_trajectory
 
@@ -160,6 +162,7 @@ class FitCommand:
     def _index(self, args: argparse.Namespace, raw: list[Any]) -> Any:
         from ..classindex import ClassIndex
         from ..clusters import ChainEnumerator
+        from ..errors import DataError
         from ..registry import get_registry
 
         meta = {}
@@ -169,6 +172,11 @@ class FitCommand:
                 meta = dict(m)
                 break
         lat_meta = meta.get("lattice")
+        data_lattice = lat_meta.get("name") if isinstance(lat_meta, dict) else lat_meta
+        if args.lattice is not None and data_lattice and args.lattice != data_lattice:
+            raise DataError(f"--lattice {args.lattice} contradicts the data, which are on lattice {data_lattice!r}")
+        if args.species is not None and meta.get("species") and list(args.species) != list(meta["species"]):
+            raise DataError(f"--species {' '.join(args.species)} contradicts the data, whose species are {list(meta['species'])}")
         lattice_name = args.lattice or (lat_meta.get("name") if isinstance(lat_meta, dict) else lat_meta) or "triangular"
         species = args.species or meta.get("species") or ["+", "-"]
         names = set()
@@ -208,8 +216,23 @@ class FitCommand:
         from ..closures.base import ParametricClosure
         from ..closures.dataset import as_dataset
         from ..closures.sparse import sparsify
-        from ..errors import ClosureError
+        from ..errors import ClosureError, ConfigurationError
 
+        for opt, value, ok in (
+            ("--seed", args.seed, args.seed >= 0),
+            ("--n-starts", args.n_starts, args.n_starts >= 1),
+            ("--rtol", args.rtol, math.isfinite(args.rtol) and args.rtol >= 0),
+            ("--atol", args.atol, math.isfinite(args.atol) and args.atol >= 0),
+        ):
+            if not ok:
+                need = "a positive integer" if opt == "--n-starts" else "non-negative and finite"
+                raise ConfigurationError(f"{opt} must be {need}, got {value!r}")
+        if args.json:
+            jp = Path(args.json)
+            if jp.is_dir():
+                raise ConfigurationError(f"--json {args.json} is a directory")
+            if not jp.parent.is_dir():
+                raise ConfigurationError(f"--json {args.json}: directory {jp.parent} does not exist")
         raw = [read_data_file(p) for p in args.data]
         index = self._index(args, raw)
         datasets = []

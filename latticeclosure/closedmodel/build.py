@@ -388,6 +388,9 @@ def close_equations(
         fname = _closure_name(family)
         can = getattr(family, "can_close", None)
         if can is not None and not can(c, index):
+            check = getattr(family, "check", None)
+            if check is not None:
+                check(c, index)  # raises the family's own, more specific ClosureError
             raise ClosureError(f"closure {fname!r} cannot express the class {c.name!r} (shape {c.shape.name})")
         cparams = _closure_params_for(params, c)
         raw = sp.sympify(family.expression(c, index, cparams))

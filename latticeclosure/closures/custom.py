@@ -257,6 +257,8 @@ def parse_closure_expression(
     extra = {str(s) for s in expr.free_symbols} - set(allowed_classes) - set(parameters)
     if extra:  # pragma: no cover - guarded by the tree check
         raise ClosureError(f"{where}: unknown symbols {sorted(extra)} in {src!r}")
+    if expr.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo):
+        raise ClosureError(f"{where}: {src!r} is infinite or undefined (a division by zero?)")
     return expr
 
 
@@ -290,11 +292,15 @@ def read_closure_file(path: str | Path | None = None, text: str | None = None, f
     if text is None:
         if path is None:
             return {}, {}
+        if not isinstance(path, (str, Path)):
+            raise ClosureError(f"custom closure: path must be a file name, got {path!r}")
         p = Path(path)
         try:
             text = p.read_text(encoding="utf-8")
         except OSError as exc:
             raise ClosureError(f"cannot read custom closure file {where}: {exc.strerror or exc}") from None
+        except UnicodeDecodeError as exc:
+            raise ClosureError(f"cannot read custom closure file {where}: not UTF-8 text ({exc})") from None
         if fmt == "auto":
             fmt = {".json": "json", ".toml": "toml"}.get(p.suffix.lower(), "lines")
     elif fmt == "auto":

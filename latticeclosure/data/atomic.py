@@ -12,6 +12,8 @@ import tempfile
 from pathlib import Path
 from typing import IO, Callable, Iterator
 
+from ..errors import DataError
+
 __all__ = ["atomic_write", "write_bytes_atomic", "write_text_atomic"]
 
 
@@ -28,6 +30,8 @@ def atomic_write(path: str | os.PathLike, mode: str = "wb", encoding: str | None
         For text mode (default UTF-8).
     """
     target = Path(path)
+    if target.is_dir():
+        raise DataError(f"output file {target} is a directory")
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
         kwargs = {} if "b" in mode else {"encoding": encoding or "utf-8", "newline": ""}

@@ -158,9 +158,14 @@ def load_flip_spec(source: str | Path | Mapping[str, Any] | Sequence[Mapping[str
     """
     if isinstance(source, (str, Path)):
         path = Path(source)
+        if path.is_dir():
+            raise FlipSpecError(f"flip spec file {str(path)!r} is a directory, not a file")
         if not path.is_file():
             raise FlipSpecError(f"flip spec file {str(path)!r} does not exist")
-        text = path.read_text(encoding="utf-8")
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise FlipSpecError(f"cannot read flip spec file {str(path)!r}: {exc}") from None
         try:
             data: Any = json.loads(text) if path.suffix.lower() == ".json" else tomllib.loads(text)
         except (json.JSONDecodeError, tomllib.TOMLDecodeError) as exc:
