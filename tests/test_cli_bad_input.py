@@ -118,3 +118,25 @@ def test_fit_refuses_a_lattice_or_species_contradicting_the_data(tmp_path: Path)
     assert proc.returncode == 0, proc.stderr
     assert_user_error(run_cli("fit", "pairs.npz", "--lattice", "square", cwd=files), "contradicts", "triangular")
     assert_user_error(run_cli("fit", "pairs.npz", "--species", "+", "-", "n", cwd=files), "contradicts")
+
+
+def test_fit_size_beyond_the_data_and_existing_json(tmp_path):
+    """--size larger than the data's classes is refused at once; --json never overwrites silently."""
+    import subprocess as sp_
+    import sys as sys_
+
+    data = tmp_path / "x.npz"
+    made = sp_.run([sys_.executable, "-m", "latticeclosure", "anneal", "-x", "0.5", "-L", "12", "-o", str(data),
+                    "--schedule-scale", "0.05", "--no-progress"], capture_output=True, text=True)
+    assert made.returncode == 0, made.stderr
+    res = sp_.run([sys_.executable, "-m", "latticeclosure", "fit", str(data), "--size", "9"], capture_output=True, text=True, timeout=60)
+    assert res.returncode == 2 and "up to size 3" in res.stderr and "Traceback" not in res.stderr
+    out = tmp_path / "fit.json"
+    out.write_text("keep")
+    res = sp_.run([sys_.executable, "-m", "latticeclosure", "fit", str(data), "--closure", "pair", "--json", str(out)],
+                  capture_output=True, text=True)
+    assert res.returncode == 2 and "--overwrite" in res.stderr and out.read_text() == "keep"
+    res = sp_.run([sys_.executable, "-m", "latticeclosure", "fit", str(data), "--closure", "pair", "--json", str(out), "--overwrite"],
+                  capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    assert out.read_text().lstrip().startswith("{")

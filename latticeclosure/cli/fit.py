@@ -145,6 +145,7 @@ class FitCommand:
         parser.add_argument("--canonical", choices=("min-norm", "pair"), default="min-norm",
                             help="choice along non-identifiable directions (default min-norm)")
         parser.add_argument("--json", metavar="PATH", help="also write the full result as JSON to PATH")
+        parser.add_argument("--overwrite", action="store_true", help="replace an existing --json file")
         parser.add_argument("--format", choices=("table", "json"), default="table")
 
     # -- helpers
@@ -162,7 +163,7 @@ class FitCommand:
     def _index(self, args: argparse.Namespace, raw: list[Any]) -> Any:
         from ..classindex import ClassIndex
         from ..clusters import ChainEnumerator
-        from ..errors import DataError
+        from ..errors import ConfigurationError, DataError
         from ..registry import get_registry
 
         meta = {}
@@ -194,18 +195,22 @@ class FitCommand:
             lattice = Lattice(lattice_name, lat_meta["vectors"], lat_meta.get("basis"))
         else:
             lattice = registry.get("lattices", lattice_name)
-        size = args.size
         enum = None
         if meta.get("enumerator") == "chains":
             enum = ChainEnumerator()
-        if size is None:
-            size = 2
-            for k in (3, 4, 5):
-                idx = ClassIndex(lattice, species, k, enum)
-                if any(c.name in names for c in idx.classes_of_size(k)):
-                    size = k
-                else:
-                    break
+        largest = 2
+        for k in (3, 4, 5):
+            idx = ClassIndex(lattice, species, k, enum)
+            if any(c.name in names for c in idx.classes_of_size(k)):
+                largest = k
+            else:
+                break
+        size = largest if args.size is None else args.size
+        if not 2 <= size <= largest:
+            raise ConfigurationError(
+                f"--size {size}: the data hold classes up to size {largest}; the closed classes must have "
+                f"a size between 2 and {largest}"
+            )
         return ClassIndex(lattice, species, size, enum)
 
     def run(self, args: argparse.Namespace) -> int:
@@ -233,6 +238,8 @@ class FitCommand:
                 raise ConfigurationError(f"--json {args.json} is a directory")
             if not jp.parent.is_dir():
                 raise ConfigurationError(f"--json {args.json}: directory {jp.parent} does not exist")
+            if jp.exists() and not args.overwrite:
+                raise ConfigurationError(f"--json {args.json} exists; use --overwrite to replace it")
         raw = [read_data_file(p) for p in args.data]
         index = self._index(args, raw)
         datasets = []
@@ -318,7 +325,10 @@ class FitCommand:
                 text.append(f"sparse exponents (simplest with J ≤ J_fit·(1+{args.rtol:g}) + {args.atol:g}):")
                 text.append(format_rows(sp.table(), ["class", "closure", "J_sparse", "J_fit", "within_tolerance"]))
         if args.json:
-            Path(args.json).write_text(dumps(out) + "\n")
+            from ..data.atomic import atomic_write
+
+            with atomic_write(Path(args.json), "w", encoding="utf-8") as fh:
+                fh.write(dumps(out) + "\n")
         if args.format == "json":
             print(dumps(out))
         else:
