@@ -95,3 +95,13 @@ def test_cli_bad_input_writes_nothing(tmp_path, args, fragment):
     )
     assert res.returncode == 2 and fragment in res.stderr and "Traceback" not in res.stderr
     assert not out.exists()
+
+
+def test_figure_bounds_come_from_the_dataset_metadata(small_job):
+    from latticeclosure.data import Trajectory
+    from latticeclosure.pipeline.job import _bounds
+
+    out, result = small_job
+    trajs = [Trajectory.load(out / run["file"]) for run in result.summary["runs"]]
+    bounds = _bounds(trajs)
+    assert bounds == pytest.approx([run["lower_bound_per_site"] for run in result.summary["runs"]])

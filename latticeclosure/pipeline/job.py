@@ -199,9 +199,8 @@ def run_main_job(
     from .markdown import render_report
 
     files["report"] = _write_text(out / "report.md", render_report(summary, analysis, files, out))
-    files["summary"] = _write_json(out / "summary.json", summary)
     summary["timing_seconds"]["total"] = time.perf_counter() - t_start
-    _write_json(out / "summary.json", summary)
+    files["summary"] = _write_json(out / "summary.json", summary)
     return MainJobResult(out_dir=out, summary=summary, files=files)
 
 
@@ -219,7 +218,6 @@ class _Analysis:
     J: dict[str, list[dict[str, float]]]
     fits: dict[str, Any]
     cv: Any
-    cv_labels: dict[str, str]
     best_cv: str
     exponent_tables: dict[str, Any]
     sparsified: Any
@@ -240,7 +238,7 @@ def _analyse(model_obj: Any, trajectories: list[Any], log: Callable[[str], None]
     from ..closures.sparse import sparsify
     from ..equations import generate_equations
 
-    lattice = model_obj.lattice_object if not callable(getattr(model_obj, "lattice_object", None)) else model_obj.lattice_object()
+    lattice = model_obj.lattice_object()
     species = list(model_obj.species)
     eqs = generate_equations(lattice, species, "swap", 2, exclude_closed=True)
     index = eqs.index
@@ -324,7 +322,6 @@ def _analyse(model_obj: Any, trajectories: list[Any], log: Callable[[str], None]
         J=J,
         fits=fits,
         cv=cv,
-        cv_labels={"OA-cv": OA_CV_LABEL, "best-cv": best, **{f"total:{k}": str(v) for k, v in totals.items()}},
         best_cv=best,
         exponent_tables=tables,
         sparsified=sparse,
@@ -458,7 +455,7 @@ def _num(v: Any) -> float:
 def _bounds(trajectories: list[Any]) -> list[float]:
     out = []
     for traj in trajectories:
-        meta = traj.metadata
-        lb = meta.get("lower_bound_per_site", meta.get("energy_lower_bound"))
+        energy = traj.metadata.get("energy")
+        lb = energy.get("lower_bound_per_site") if isinstance(energy, dict) else None
         out.append(float(lb) if lb is not None else float("nan"))
     return out
