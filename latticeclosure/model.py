@@ -31,6 +31,12 @@ _DIRECT_OPTIONS = (
     "rate_naming",
     "closure_presets",
     "min_size",
+    "dynamics_options",
+    "rates",
+    "initial",
+    "observables",
+    "study",
+    "default",
 )
 
 
@@ -54,7 +60,17 @@ class Model:
     stoichiometries : tuple of float
         The model's reference stoichiometries ``x`` (fraction of sites holding ``x_species``).
     dynamics : str
-        Name of the reaction generator (``"swap"``: Kawasaki nearest-neighbour exchange).
+        Name of the reaction generator (``"swap"``: Kawasaki nearest-neighbour exchange; ``"flip"``).
+    dynamics_options : mapping
+        Options for the dynamics' ``configure`` (e.g. ``{"rules": [...]}``, the flip spec of an
+        epidemic model, or ``{"exclude_closed": True}``).
+    rates : mapping
+        Known rate values by rate name (models whose microscopic rates are known, e.g. SIS), used by
+        simulators and to integrate closed models; empty when the rates are to be inferred.
+    initial : mapping
+        Default initial singlet fractions by species (simulators with an initial condition).
+    observables : mapping
+        Named observables as expressions over class names (e.g. ``{"prevalence": "C_I"}``).
     rate_naming : str, optional
         Name of a registered rate naming for the generated equations.
     closure_presets : tuple of str
@@ -70,6 +86,11 @@ class Model:
     exact_fractions : tuple of float
         Stoichiometries meant as exact fractions: an ``x`` within 0.005 of one of them is realised
         as exactly that fraction when ``fraction · N`` is an integer (the paper's 0.33 = 1/3).
+    study : object, optional
+        What ``latticeclosure run --model NAME`` does for this model (a study specification).
+    default : bool
+        The model ``latticeclosure run`` uses without ``--model`` (exactly one registered model may
+        claim it).
     factory : callable, optional
         ``factory(**options) -> Model``: rebuilds the model from model-specific options (e.g. the
         cation charges of NMC); :meth:`configure` passes everything it does not handle itself.
@@ -92,6 +113,12 @@ class Model:
     default_size: int = 48
     min_size: int = 3
     exact_fractions: tuple[float, ...] = ()
+    dynamics_options: Mapping[str, Any] = field(default_factory=dict)
+    rates: Mapping[str, float] = field(default_factory=dict)
+    initial: Mapping[str, float] = field(default_factory=dict)
+    observables: Mapping[str, str] = field(default_factory=dict)
+    study: Any = field(default=None, repr=False)
+    default: bool = False
     factory: Callable[..., "Model"] | None = field(default=None, repr=False)
     options: Mapping[str, Any] = field(default_factory=dict)
 
