@@ -220,7 +220,7 @@ class _EnumeratorBase:
         d = lattice.dimension
         return {self._fixed_form(np.array([(0,) * d + (b,)], dtype=np.int64)) for b in range(lattice.n_basis)}
 
-    def _estimate(self, lattice: "Lattice", max_size: int) -> float:
+    def estimate(self, lattice: "Lattice", max_size: int) -> float:
         """Rough number of shapes of size ``max_size``.
 
         The fixed (translation-distinct) forms of small sizes are counted exactly — as long as
@@ -269,7 +269,7 @@ class _EnumeratorBase:
         if int(max_size) != max_size or max_size < 1:
             raise SizeLimitError(f"cluster size must be a positive integer, got {max_size!r}")
         max_size = int(max_size)
-        estimate = self._estimate(lattice, max_size)
+        estimate = self.estimate(lattice, max_size)
         if estimate > self.max_shapes:
             raise SizeLimitError(
                 f"enumerating {self.name} clusters of size up to {max_size} on {lattice.name!r} would "

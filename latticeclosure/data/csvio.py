@@ -30,7 +30,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from ..errors import DataError, LatticeClosureError
-from .atomic import atomic_write
+from ..io.atomic import atomic_write
 from .trajectory import SCHEMA, Trajectory
 
 __all__ = ["write_csv", "read_csv", "ARRAY_COLUMNS"]
