@@ -10,7 +10,6 @@ import sympy as sp
 
 from latticeclosure.closedmodel import close_equations, marginal_expressions
 from latticeclosure.closures import MeanFieldClosure, PairClosure, PowerLawClosure
-from latticeclosure.equations import generate_equations
 from latticeclosure.errors import ClosureError
 from latticeclosure.registry import get_lattice
 
