@@ -18,7 +18,7 @@ Rules
     A bond and its reverse are one bond: listing both is allowed, listing one twice with different
     kinds is an error. Either every bond has a kind or none has.
 
-A bond kind is an identifier (letters, digits, underscore; starting with a letter) so that it can
+A bond kind is a name of letters and digits starting with a letter so that it can
 appear in class names (``CJ1+-``) and in dynamics restrictions (``bond_kinds=("J1",)``).
 """
 
@@ -47,14 +47,14 @@ __all__ = [
     "integer_row_basis",
 ]
 
-_KIND = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
+_KIND = re.compile(r"[A-Za-z][A-Za-z0-9]*\Z")
 
 
 def validate_kind(kind: Any, where: str = "bond") -> str:
-    """Check a bond kind name: an identifier of letters, digits and underscores."""
+    """Check a bond kind name: letters and digits, starting with a letter (it becomes part of names)."""
     if not isinstance(kind, str) or not _KIND.match(kind):
         raise BondError(
-            f"{where}: bond kind {kind!r} is not allowed; use a name of letters, digits and '_' "
+            f"{where}: bond kind {kind!r} is not allowed; use a name of letters and digits "
             "starting with a letter (e.g. J1, x)"
         )
     return kind
