@@ -510,6 +510,17 @@ class Lattice:
             rec["sublattices"] = list(self.sublattice_labels)
         return rec
 
+    @classmethod
+    def from_json(cls, record: Mapping[str, Any]) -> "Lattice":
+        """Rebuild a lattice from its :meth:`to_json` record (``bonds``, ``sublattices`` optional)."""
+        return cls(
+            record["name"],
+            record["vectors"],
+            record.get("basis"),
+            bonds=record.get("bonds"),
+            sublattices=record.get("sublattices"),
+        )
+
     def without_sublattices(self) -> "Lattice":
         """The same sites and bonds without sublattice labels (reduced to a primitive cell)."""
         if self.sublattice_labels is None:
