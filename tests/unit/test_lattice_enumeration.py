@@ -35,56 +35,60 @@ from latticeclosure.registry import get_lattice
 S3 = math.sqrt(3.0)
 
 
-def _points(vectors, reach):
+def _neighbour_offsets(vectors, n_shells):
+    """Integer cell offsets of the first ``n_shells`` distance shells (a 1-site Bravais lattice)."""
     vec = np.asarray(vectors, dtype=float)
-    d = len(vec)
-    cells = np.array(list(itertools.product(range(-reach, reach + 1), repeat=d)))
-    return cells @ vec
-
-
-def _neighbour_vectors(vectors, n_shells):
-    pts = _points(vectors, 3)
-    dist = np.linalg.norm(pts, axis=1)
+    cells = np.array(list(itertools.product(range(-3, 4), repeat=len(vec))))
+    dist = np.linalg.norm(cells @ vec, axis=1)
     shells = sorted({round(x, 6) for x in dist if x > 1e-9})[:n_shells]
-    return [p for p, x in zip(pts, dist) if round(x, 6) in shells]
+    return [tuple(int(v) for v in c) for c, x in zip(cells, dist) if round(x, 6) in shells]
 
 
 def _brute_force(vectors, n_shells, max_size, point_group):
-    """Fixed animals per site and free animals (up to ``point_group``) of sizes 1..max_size."""
-    nbrs = [np.round(v, 9) for v in _neighbour_vectors(vectors, n_shells)]
-    graph = nx.Graph()
-    origin = (0.0,) * len(vectors[0])
+    """Fixed animals per site and free animals (up to ``point_group``) of sizes 1..max_size.
+
+    Sites are integer cell coordinates (exact); Cartesian coordinates only for the point group.
+    """
+    vec = np.asarray(vectors, dtype=float)
+    offsets = _neighbour_offsets(vectors, n_shells)
+    origin = (0,) * len(vec)
     frontier = {frozenset([origin])}
     fixed, free = [], []
-    key = lambda p: tuple(float(round(x, 6)) + 0.0 for x in p)  # noqa: E731
     for size in range(1, max_size + 1):
         if size > 1:
             grown = set()
             for cluster in frontier:
                 for site in cluster:
-                    for v in nbrs:
-                        new = key(np.asarray(site) + v)
+                    for off in offsets:
+                        new = tuple(a + b for a, b in zip(site, off))
                         if new not in cluster:
-                            graph.add_edge(site, new)
                             grown.add(cluster | {new})
             frontier = grown
-        # every set is connected by construction; networkx confirms on a sample
+        # every set is connected by construction; networkx confirms it on a sample
         for cluster in itertools.islice(frontier, 50):
             sub = nx.Graph()
             sub.add_nodes_from(cluster)
-            sub.add_edges_from((a, b) for a in cluster for b in cluster
-                               if any(np.allclose(np.subtract(b, a), v) for v in nbrs))
+            sub.add_edges_from(
+                (a, b) for a in cluster for b in cluster if tuple(y - x for x, y in zip(a, b)) in offsets
+            )
             assert nx.is_connected(sub)
-        translation_classes = {_normal(np.array(sorted(c))) for c in frontier}
+        translation_classes = {_integer_normal(c) for c in frontier}
         fixed.append(len(translation_classes))
-        free.append(len({min(_normal(np.array(list(c)) @ g.T) for g in point_group) for c in translation_classes}))
+        free.append(len({min(_normal(np.array(c) @ vec @ g.T) for g in point_group) for c in translation_classes}))
     return fixed, free
 
 
+def _integer_normal(cluster):
+    pts = sorted(cluster)
+    return tuple(tuple(a - b for a, b in zip(p, pts[0])) for p in pts)
+
+
 def _normal(points):
-    pts = np.round(np.asarray(points, dtype=float), 6) + 0.0
-    pts = pts[np.lexsort(pts.T[::-1])]
-    return tuple(map(tuple, np.round(pts - pts[0], 6) + 0.0))
+    """Cartesian point set up to translation: sorted, first point at the origin (rounded once)."""
+    pts = np.asarray(points, dtype=float)
+    order = np.lexsort(np.round(pts, 4).T[::-1])
+    pts = pts[order] - pts[order[0]]
+    return tuple(map(tuple, np.round(pts, 4) + 0.0))
 
 
 def _square_group():
