@@ -670,7 +670,6 @@ def _primitive_vectors(vectors: np.ndarray, translations: Sequence[np.ndarray]) 
 def _transfer_bonds(bonds: Sequence[Bond], old: _SiteFrame, new: _SiteFrame) -> ExplicitBonds:
     """The same physical bonds expressed in another cell of the same sites (every copy in the new cell)."""
     out: dict[tuple, Bond] = {}
-    n_old = len(old.basis)
     # every new basis site is some old site; bonds are translation invariant in the old cell
     for b_new, pos in enumerate(new.basis):
         old_key = old.locate(pos)
@@ -685,7 +684,6 @@ def _transfer_bonds(bonds: Sequence[Bond], old: _SiteFrame, new: _SiteFrame) -> 
                     raise GeometryError("internal error: a bond end is not a site of the new cell")
                 cb = Bond(b_new, end_new[-1], end_new[:-1], bond.kind).canonical()
                 out[(cb.source, cb.target, cb.offset)] = cb
-    del n_old
     return ExplicitBonds(sorted(out.values(), key=lambda b: (b.source, b.target, b.offset)))
 
 

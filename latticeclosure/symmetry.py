@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING, Iterable, Sequence
 import numpy as np
 
 from .errors import GeometryError
-from .lattice import TOLERANCE
 
 if TYPE_CHECKING:  # pragma: no cover
     from .lattice import Lattice

@@ -132,3 +132,30 @@ def test_resolved_classes_sum_exactly_to_unresolved_ones(seed):
             counts[c.name] = counts.get(c.name, 0) / (total * c.multiplicity)
     for name, value in counts.items():
         assert predicted[name] == pytest.approx(value, abs=1e-12), name
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_random_supercells_reduce_back_to_the_primitive_lattice(seed):
+    """Any supercell of a lattice, given without labels, reduces to a cell with the same sites,
+    bonds, group and shapes (the primitive vectors may be chosen differently)."""
+    import warnings
+
+    rng = np.random.default_rng(seed)
+    base = [get_lattice("triangular"), get_lattice("kagome"), get_lattice("square-j1j2"),
+            get_lattice("fcc"), get_lattice("hcp"), get_lattice("dice")][seed]
+    d = base.dimension
+    while True:
+        matrix = rng.integers(-2, 3, size=(d, d))
+        if 2 <= abs(round(np.linalg.det(matrix))) <= 4:
+            break
+    big = base.configure(sublattices=matrix)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PrimitiveCellNotice)
+        again = Lattice("again", big.vectors, big.basis, bonds=big.bond_rule)
+    assert again.n_basis == base.n_basis
+    assert sorted(again.coordination) == sorted(base.coordination)
+    assert len(again.symmetry) == len(base.symmetry)
+    assert abs(np.linalg.det(again.vectors)) == pytest.approx(abs(np.linalg.det(base.vectors)))
+    sig = lambda lat: sorted((s.size, len(s.bonds), round(s.embeddings_per_site, 9))  # noqa: E731
+                             for s in ConnectedEnumerator().enumerate(lat, 3))
+    assert sig(again) == sig(base)

@@ -27,7 +27,6 @@ import math
 
 import networkx as nx
 import numpy as np
-import pytest
 
 from latticeclosure.clusters import ConnectedEnumerator
 from latticeclosure.registry import get_lattice
