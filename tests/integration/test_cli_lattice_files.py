@@ -148,3 +148,27 @@ def test_unknown_bond_kind_exit_2(capsys, tmp_path):
     assert "unknown bond kind(s) ['z']" in err and "x, y" in err
     code, out, err = _run(capsys, "close", "--lattice", "square", "--bond-kinds", "J1", "--closure", "pair")
     assert code == 2 and out == "" and "carry no kinds" in err
+
+
+def test_sublattices_option_keeps_the_sqrt3_cell(capsys):
+    code, out, _ = _run(capsys, "clusters", "--lattice", "triangular", "--sublattices", "1,1;-1,2",
+                        "--max-size", "2", "--species", "+", "-")
+    assert code == 0
+    assert "3 basis site(s)" in out and "point group order 6" in out and "sublattices ABC" in out
+    assert "CAB+-:1" in out and "CA+:1" in out
+
+
+def test_data_import_with_a_lattice_file(capsys, tmp_path):
+    rows = ["t,CJ1++,CJ1--,CJ1+-,CJ2++,CJ2--,CJ2+-"]
+    for k, t in enumerate((0.0, 0.5, 1.0)):
+        a, b = 0.25 + 0.05 * k, 0.3 - 0.05 * k
+        rows.append(",".join(map(repr, [t, a, a, (1 - 2 * a) / 2, b, b, (1 - 2 * b) / 2])))
+    csv = tmp_path / "j1j2.csv"
+    csv.write_text("\n".join(rows) + "\n")
+    code, toml, _ = _run(capsys, "lattices", "--show", "square-j1j2", "--format", "toml")
+    lattice_file = tmp_path / "j1j2.toml"
+    lattice_file.write_text(toml)
+    code, out, err = _run(capsys, "data", "import", str(csv), "--lattice-file", str(lattice_file),
+                          "--species", "+", "-", "--max-size", "2")
+    assert code == 0, err
+    assert (tmp_path / "j1j2.npz").is_file()
