@@ -126,7 +126,11 @@ class FitCommand:
         parser.add_argument("--delta", type=float, default=None, help="upper bound of numerator exponents")
         parser.add_argument("--beta1", type=float, default=None, help="lower bound of denominator exponents")
         parser.add_argument("--beta2", type=float, default=None, help="upper bound of denominator exponents")
-        parser.add_argument("--lattice", default=None, help="lattice of the data (default: from the data, else triangular)")
+        from .lattice_options import add_lattice_arguments
+
+        add_lattice_arguments(
+            parser, required=False, lattice_help="lattice of the data (default: from the data, else triangular)"
+        )
         parser.add_argument("--species", nargs="+", default=None, metavar="STATE", help="states (default: from the data, else + -)")
         parser.add_argument("--size", type=int, default=None, metavar="N",
                             help="size of the closed classes (default: the largest class size in the data)")
@@ -184,7 +188,22 @@ class FitCommand:
         for r in raw:
             names |= set(r.class_names) if hasattr(r, "class_names") else set(r["columns"])
         registry = get_registry()
-        if (
+        given = None
+        if getattr(args, "lattice_file", None) is not None or getattr(args, "structure", None) is not None:
+            from ..similarity import same_geometry
+            from .lattice_options import lattice_from_arguments
+
+            given = lattice_from_arguments(args)
+            if isinstance(lat_meta, dict) and "vectors" in lat_meta:
+                from ..lattice import Lattice
+
+                if not same_geometry(given, Lattice.from_json({**lat_meta, "name": lattice_name})):
+                    raise DataError(
+                        f"the given lattice {given.name!r} has another geometry than the data's lattice {data_lattice!r}"
+                    )
+        if given is not None:
+            lattice = given
+        elif (
             args.lattice is None
             and isinstance(lat_meta, dict)
             and lattice_name not in registry.names("lattices")
@@ -192,7 +211,7 @@ class FitCommand:
         ):
             from ..lattice import Lattice
 
-            lattice = Lattice(lattice_name, lat_meta["vectors"], lat_meta.get("basis"))
+            lattice = Lattice.from_json({**lat_meta, "name": lattice_name})
         else:
             lattice = registry.get("lattices", lattice_name)
         enum = None

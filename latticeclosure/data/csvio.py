@@ -222,7 +222,7 @@ def _metadata_for(
 
         lattice = get_lattice(lattice)
     elif isinstance(lattice, Mapping):
-        lattice = Lattice(lattice["name"], lattice["vectors"], lattice.get("basis"))
+        lattice = Lattice.from_json(lattice)
     if not isinstance(lattice, Lattice):
         raise DataError(f"{where}: lattice must be a Lattice, a registered name or a record, got {lattice!r}")
     try:

@@ -14,10 +14,16 @@ k4      + + −        linear     k8      − − +        linear
 ======  ===========  =========  ======  ===========  =========
 
 Reverse pairs k1↔k3, k2↔k4, k5↔k7, k6↔k8.
+
+The naming applies to every lattice with the geometry of the triangular lattice (its bond graph up to
+symmetry and similarity, :func:`latticeclosure.similarity.same_geometry`), whatever its name: the
+registered ``triangular``, a lattice file, or the transition-metal layer read from a structure file.
 """
 
 from __future__ import annotations
 
+import math
+from functools import lru_cache
 from typing import Any
 
 __all__ = ["TriangularPairNaming"]
@@ -34,6 +40,23 @@ _TABLE = {
 }
 
 
+@lru_cache(maxsize=1)
+def _reference_triangular() -> Any:
+    from latticeclosure.lattice import Lattice
+
+    return Lattice("triangular-reference", [[1.0, 0.0], [0.5, math.sqrt(3.0) / 2]])
+
+
+def is_triangular(lattice: Any) -> bool:
+    """Whether ``lattice`` is the nearest-neighbour triangular lattice up to similarity."""
+    from latticeclosure.similarity import same_geometry
+
+    ref = _reference_triangular()
+    if getattr(lattice, "dimension", None) != 2 or getattr(lattice, "coordination", None) != (6,):
+        return False
+    return same_geometry(lattice, ref)
+
+
 class TriangularPairNaming:
     """Names k1…k8 of the triangular lattice, two species, swap dynamics, pair window, exclude_closed."""
 
@@ -42,11 +65,12 @@ class TriangularPairNaming:
 
     def applies(self, *, lattice: Any, species: Any, dynamics: Any, window_size: int) -> bool:
         return (
-            getattr(lattice, "name", None) == "triangular"
-            and len(species) == 2
+            len(species) == 2
             and getattr(dynamics, "name", None) == "swap"
             and bool(getattr(dynamics, "exclude_closed", False))
             and window_size == 2
+            and not getattr(dynamics, "bond_kinds", None)
+            and is_triangular(lattice)
         )
 
     def rate_name(self, reaction: Any) -> str | None:

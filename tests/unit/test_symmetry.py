@@ -116,14 +116,19 @@ def test_rotated_triangular_keeps_the_paper_names():
     assert [s.embeddings_per_site for s in shapes] == pytest.approx([1, 3, 3, 6, 2])
 
 
-def test_non_primitive_cell_is_refused():
-    """A square lattice given with a 2-site cell would lose symmetries (the 90° rotation does not map
-    the given Bravais lattice onto itself): refused with a clear message."""
-    with pytest.raises(GeometryError, match=r"not primitive.*\[1\.0, 0\.0\]"):
-        Lattice("sq2", [[2, 0], [0, 1]], basis=[[0, 0], [1, 0]])
-    with pytest.raises(GeometryError, match="not primitive"):
-        Lattice("fcc-conventional", np.eye(3) * 2 ** 0.5,
-                basis=np.array([[0, 0, 0], [0, 1, 1], [1, 0, 1], [1, 1, 0]]) / 2 ** 0.5)
+def test_non_primitive_cell_is_reduced_with_a_notice():
+    """A square lattice given with a 2-site cell is reduced to its primitive cell (one-line notice);
+    the result has the full square symmetry. (Before bond rules existed such cells were refused.)"""
+    from latticeclosure.lattice import PrimitiveCellNotice
+
+    with pytest.warns(PrimitiveCellNotice, match="not primitive"):
+        sq2 = Lattice("sq2", [[2, 0], [0, 1]], basis=[[0, 0], [1, 0]])
+    assert sq2.n_basis == 1 and sq2.symmetry.point_group_order == 8
+    assert "\n" not in sq2.reduction_notice
+    with pytest.warns(PrimitiveCellNotice):
+        fcc = Lattice("fcc-conventional", np.eye(3) * 2 ** 0.5,
+                      basis=np.array([[0, 0, 0], [0, 1, 1], [1, 0, 1], [1, 1, 0]]) / 2 ** 0.5)
+    assert fcc.n_basis == 1 and fcc.coordination == (12,) and fcc.symmetry.point_group_order == 48
     # primitive multi-site cells are fine (Lieb: corner and two edge centres)
     lieb = Lattice("lieb", [[2, 0], [0, 2]], basis=[[0, 0], [1, 0], [0, 1]])
     assert lieb.coordination == (4, 2, 2) and lieb.symmetry.point_group_order == 8
