@@ -1,0 +1,1 @@
+"""Rate constants from data (placeholder, filled below)."""
