@@ -26,7 +26,7 @@ import numpy as np
 from numba import njit, types
 
 from ..closedmodel._dopri import DOPRI5_SIGNATURE
-from ._stiff import JAC_TYPE, RHS_TYPE, rosenbrock23
+from ._stiff import RHS_TYPE, rosenbrock23
 
 __all__ = [
     "SOLVE_SIGNATURE",
@@ -62,7 +62,6 @@ _I8 = types.int8[::1]
 _OBJECTIVE_ARGS = (
     SOLVE_TYPE,  # solve: the model's compiled Dormand–Prince wrapper
     RHS_TYPE,  # rhs: the model's right-hand side (for the stiff fallback)
-    JAC_TYPE,  # jac: its Jacobian
     _V,  # x: the rates
     _V,  # p: work parameter vector (rates, then fixed closure parameters)
     _V,  # t_all: every dataset's time grid, concatenated
@@ -84,7 +83,7 @@ _OBJECTIVE_ARGS = (
 
 
 @njit(types.float64(*_OBJECTIVE_ARGS), cache=True, error_model="numpy")
-def objective_value(solve, rhs, jac, x, p, t_all, offs, y0s, D, W, Fm, gv, out, info, opts, qf, qr, qd, alpha, fails):
+def objective_value(solve, rhs, x, p, t_all, offs, y0s, D, W, Fm, gv, out, info, opts, qf, qr, qd, alpha, fails):
     """F(K) of eq. (17) over all datasets; +inf (and a counted failure) when a solve fails."""
     n_k = x.shape[0]
     for j in range(n_k):
@@ -104,7 +103,7 @@ def objective_value(solve, rhs, jac, x, p, t_all, offs, y0s, D, W, Fm, gv, out, 
                    out[0:nd], info)
         if st == 3:
             # stiff: the L-stable Rosenbrock method instead of ~1e5 explicit steps
-            st = rosenbrock23(rhs, jac, t_all[a:b], y0s[d], p, Fm, gv, rtol, atol, max_steps, neg_tol, max_value,
+            st = rosenbrock23(rhs, t_all[a:b], y0s[d], p, Fm, gv, rtol, atol, max_steps, neg_tol, max_value,
                               out[0:nd], info)
         if st != 0:
             fails[st] += 1
@@ -240,7 +239,7 @@ _CHAIN_ARGS = (
 
 
 @njit(types.void(*_OBJECTIVE_ARGS, types.float64, *_CHAIN_ARGS), cache=True, error_model="numpy")
-def dr_block_model(solve, rhs, jac, xx, p, t_all, offs, y0s, D, W, Fm, gv, out, info, opts, qf, qr, qd, alpha, fails,
+def dr_block_model(solve, rhs, xx, p, t_all, offs, y0s, D, W, Fm, gv, out, info, opts, qf, qr, qd, alpha, fails,
                    inv_temp, x, cur, L1, L1inv, L2, lower, upper, rand, samples, values, stage, counts, upper_hits,
                    y1, y2):
     """``rand.shape[0]`` DR-MH transitions with log π = −F(K)/s (``inv_temp`` = 1/s); values = F.
@@ -258,7 +257,7 @@ def dr_block_model(solve, rhs, jac, xx, p, t_all, offs, y0s, D, W, Fm, gv, out, 
         f1 = np.inf
         if _prior_side(y1, lower, upper, counts, upper_hits) == 0:
             counts[7] += 1
-            f1 = objective_value(solve, rhs, jac, y1, p, t_all, offs, y0s, D, W, Fm, gv, out, info, opts, qf, qr, qd, alpha, fails)
+            f1 = objective_value(solve, rhs, y1, p, t_all, offs, y0s, D, W, Fm, gv, out, info, opts, qf, qr, qd, alpha, fails)
             if f1 < np.inf:
                 lp1 = -f1 * inv_temp
         la1 = _log_alpha1(lpx, lp1)
@@ -278,7 +277,7 @@ def dr_block_model(solve, rhs, jac, xx, p, t_all, offs, y0s, D, W, Fm, gv, out, 
                     counts[6] += 1
                 else:
                     counts[7] += 1
-                    f2 = objective_value(solve, rhs, jac, y2, p, t_all, offs, y0s, D, W, Fm, gv, out, info, opts, qf, qr, qd,
+                    f2 = objective_value(solve, rhs, y2, p, t_all, offs, y0s, D, W, Fm, gv, out, info, opts, qf, qr, qd,
                                          alpha, fails)
                     if f2 < np.inf:
                         lp2 = -f2 * inv_temp

@@ -6,7 +6,10 @@ stiffness and would need ~10⁵ steps. The objective falls back to this method i
 never slows down by orders of magnitude there.
 
 Method: the modified Rosenbrock (2,3) pair of Shampine & Reichelt (1997, MATLAB's ``ode23s``),
-L-stable, with the model's compiled Jacobian; ``d = 1/(2+√2)``, ``W = I − h d J``::
+L-stable; ``d = 1/(2+√2)``, ``W = I − h d J`` with ``J`` a forward-difference Jacobian of the
+model's compiled right-hand side (the generated Jacobian can raise ``ZeroDivisionError`` on a
+state with an exactly vanishing denominator, which must not abort a chain; the right-hand side
+returns inf/NaN there instead, which the step control rejects)::
 
     k1 = W⁻¹ f(y)
     k2 = W⁻¹ (f(y + h k1/2) − k1) + k1          y_new = y + h k2
@@ -30,16 +33,14 @@ from numba import njit, types
 
 from ..closedmodel._dopri import RHS_SIGNATURE
 
-__all__ = ["rosenbrock23", "JAC_SIGNATURE", "JAC_TYPE", "RHS_TYPE", "ROSENBROCK_SIGNATURE"]
+__all__ = ["rosenbrock23", "RHS_TYPE", "ROSENBROCK_SIGNATURE"]
 
-JAC_SIGNATURE = types.void(types.float64, types.float64[::1], types.float64[::1], types.float64[:, ::1])
-JAC_TYPE = types.FunctionType(JAC_SIGNATURE)
 RHS_TYPE = types.FunctionType(RHS_SIGNATURE)
 _V = types.float64[::1]
 _M = types.float64[:, ::1]
 
 ROSENBROCK_SIGNATURE = types.int64(
-    RHS_TYPE, JAC_TYPE, _V, _V, _V, _M, _V, types.float64, types.float64, types.int64, types.float64, types.float64,
+    RHS_TYPE, _V, _V, _V, _M, _V, types.float64, types.float64, types.int64, types.float64, types.float64,
     _M, _V,
 )
 
@@ -111,7 +112,7 @@ def _check(F, g, y, full, neg_tol, max_value):
 
 
 @njit(ROSENBROCK_SIGNATURE, cache=True, error_model="numpy")
-def rosenbrock23(rhs, jac, t_eval, y0, p, F, g, rtol, atol, max_steps, neg_tol, max_value, out, info):
+def rosenbrock23(rhs, t_eval, y0, p, F, g, rtol, atol, max_steps, neg_tol, max_value, out, info):
     """Integrate ``dy/dt = rhs(t, y, p)``; rows of ``out`` get ``F y + g`` at ``t_eval`` (see module docs)."""
     n = y0.shape[0]
     n_out = t_eval.shape[0]
@@ -164,7 +165,16 @@ def rosenbrock23(rhs, jac, t_eval, y0, p, F, g, rtol, atol, max_steps, neg_tol, 
         if t + 1.01 * h >= t_target:
             h = t_target - t
             hit = True
-        jac(t, y, p, J)
+        # forward-difference Jacobian (f0 = f(t, y) is known)
+        for k in range(n):
+            yk = y[k]
+            dk = 1.4901161193847656e-08 * max(abs(yk), 1e-6)
+            y[k] = yk + dk
+            rhs(t, y, p, f1)
+            y[k] = yk
+            for i in range(n):
+                J[i, k] = (f1[i] - f0[i]) / dk
+        nfev += n
         for i in range(n):
             for k in range(n):
                 W[i, k] = -h * d * J[i, k]

@@ -81,7 +81,7 @@ class ObjectiveOptions:
     rtol: float = 1e-6
     atol: float = 1e-9
     max_steps: int = 100000
-    neg_tol: float = 1e-6
+    neg_tol: float = 1e-5
     max_value: float = 1e3
 
     @classmethod
@@ -350,18 +350,30 @@ class RateObjective:
                 self.failures_array)
 
     def kernel_functions(self) -> tuple:
-        """The model's compiled ``(solve, rhs, jac)`` handed to the kernels as first-class functions."""
+        """The model's compiled ``(solve, rhs)`` handed to the kernels as first-class functions."""
         self._ensure()
         mod = self._compiled.module
-        return (mod.solve, mod.rhs, mod.jac)
+        return (mod.solve, mod.rhs)
 
     def _stiff_solve(self, t: np.ndarray, y0: np.ndarray, p: np.ndarray, out: np.ndarray) -> int:
         from ._stiff import rosenbrock23
 
         mod = self._compiled.module
         o = self.options
-        return int(rosenbrock23(mod.rhs, mod.jac, t, y0, p, self._compiled.F, self._compiled.g, o.rtol, o.atol,
-                                int(o.max_steps), o.neg_tol, o.max_value, out, np.empty(6)))
+        try:
+            return int(rosenbrock23(mod.rhs, t, y0, p, self._compiled.F, self._compiled.g, o.rtol, o.atol,
+                                    int(o.max_steps), o.neg_tol, o.max_value, out, np.empty(6)))
+        except ArithmeticError:
+            return 5
+
+    def _explicit_solve(self, t: np.ndarray, y0: np.ndarray, p: np.ndarray) -> tuple[int, np.ndarray]:
+        o = self.options
+        try:
+            st, Y, _ = self._compiled.solve_raw(t, y0, p, o.rtol, o.atol, max_steps=o.max_steps, neg_tol=o.neg_tol,
+                                                max_value=o.max_value)
+        except ArithmeticError:
+            return 5, np.full((len(t), len(self.window_names)), np.nan)
+        return st, Y
 
     def _vector(self, x: Any) -> np.ndarray:
         v = np.ascontiguousarray(np.asarray(x, dtype=np.float64).reshape(-1))
@@ -373,7 +385,11 @@ class RateObjective:
         """F(K); +inf when a solve fails."""
         self._ensure()
         v = self._vector(x)
-        return float(self._kernels.objective_value(*self.kernel_functions(), v, *self.kernel_arguments()))
+        try:
+            return float(self._kernels.objective_value(*self.kernel_functions(), v, *self.kernel_arguments()))
+        except ArithmeticError:  # generated code dividing by an exact zero (see _stiff): a failed solve
+            self.failures_array[6] += 1
+            return float("inf")
 
     __call__ = value
 
@@ -386,9 +402,7 @@ class RateObjective:
         out = []
         for d in range(len(self.datasets)):
             a, b = int(self.offsets[d]), int(self.offsets[d + 1])
-            st, Y, _ = self._compiled.solve_raw(self.t_all[a:b].copy(), self.y0s[d].copy(), p, self.options.rtol,
-                                                self.options.atol, max_steps=self.options.max_steps,
-                                                neg_tol=self.options.neg_tol, max_value=self.options.max_value)
+            st, Y = self._explicit_solve(self.t_all[a:b].copy(), self.y0s[d].copy(), p)
             if st == 3:
                 st = self._stiff_solve(self.t_all[a:b].copy(), self.y0s[d].copy(), p, Y)
             if st != 0:
@@ -440,19 +454,21 @@ class RateObjective:
             a, b = int(self.offsets[d]), int(self.offsets[d + 1])
             out = np.empty((b - a, sm.F.shape[0]))
             info = np.empty(6)
-            st = sm.solve(self.t_all[a:b].copy(), self.y0s[d], p, self.options.rtol, self.options.atol, out, info,
-                          self.options.max_steps)
-            if st == 3:
+            try:
+                st = sm.solve(self.t_all[a:b].copy(), self.y0s[d], p, self.options.rtol, self.options.atol, out, info,
+                              self.options.max_steps)
+            except ArithmeticError:
+                st = 5
+            if st != 0:
+                # stiff (or the augmented system failed): differences of the stiff solver's solves
                 res.append(self._stiff_sensitivities(d, p))
                 continue
-            if st != 0:
-                out[:] = np.nan
             vals, sens = sm.split(out)
             res.append((vals.copy(), sens.copy()))
         return res
 
     def _stiff_sensitivities(self, d: int, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Stiff augmented system: central differences of the stiff solves (step ~ 1e-6 relative)."""
+        """Sensitivities by central differences of Rosenbrock solves (step 1e-6 relative), for stiff points."""
         a, b = int(self.offsets[d]), int(self.offsets[d + 1])
         t = self.t_all[a:b].copy()
         n_full = len(self.window_names)
@@ -467,9 +483,16 @@ class RateObjective:
             minus[j] = max(p[j] - h, 0.0)
             Yp = np.empty_like(base)
             Ym = np.empty_like(base)
-            ok = self._stiff_solve(t, self.y0s[d].copy(), plus, Yp) == 0
-            ok = ok and self._stiff_solve(t, self.y0s[d].copy(), minus, Ym) == 0
-            S[:, :, j] = (Yp - Ym) / (plus[j] - minus[j]) if ok else np.nan
+            okp = self._stiff_solve(t, self.y0s[d].copy(), plus, Yp) == 0
+            okm = self._stiff_solve(t, self.y0s[d].copy(), minus, Ym) == 0
+            if okp and okm:
+                S[:, :, j] = (Yp - Ym) / (plus[j] - minus[j])
+            elif okp:  # one-sided where the other side leaves the physical region
+                S[:, :, j] = (Yp - base) / (plus[j] - p[j])
+            elif okm and minus[j] < p[j]:
+                S[:, :, j] = (base - Ym) / (p[j] - minus[j])
+            else:
+                S[:, :, j] = np.nan
         return base, S
 
     def jacobian(self, x: Any) -> np.ndarray:

@@ -325,8 +325,19 @@ def advance_chain(state: ChainState, n: int, evaluator: Any) -> tuple[ChainState
         out_v = values[pos:pos + m]
         out_g = stage[pos:pos + m]
         if kind == "model":
-            _kernels.dr_block_model(*funcs, st.x, *kargs, inv_temp, st.x, cur, st.L1, L1inv, st.L2, st.lower, st.upper,
-                                    rand, out_s, out_v, out_g, st.counts, st.upper_hits, y1, y2)
+            saved = (st.x.copy(), cur.copy(), st.counts.copy(), st.upper_hits.copy())
+            try:
+                _kernels.dr_block_model(*funcs, st.x, *kargs, inv_temp, st.x, cur, st.L1, L1inv, st.L2, st.lower,
+                                        st.upper, rand, out_s, out_v, out_g, st.counts, st.upper_hits, y1, y2)
+            except ArithmeticError:
+                # generated model code divided by an exact zero somewhere in this block: redo the block
+                # with the same random numbers, evaluating F one point at a time (a failure is F = +inf)
+                st.x[:], cur[:], st.counts[:], st.upper_hits[:] = saved
+                _kernels.dr_block_interpreted(lambda y: -obj.value(y) * inv_temp, st.x, cur, st.L1, L1inv, st.L2,
+                                              st.lower, st.upper, rand, out_s, out_v, out_g, st.counts, st.upper_hits,
+                                              y1, y2)
+                out_v *= -1.0 / inv_temp
+                cur[1] = -cur[0] / inv_temp
         elif kind == "numba":
             _kernels.dr_block_function(evaluator[1], st.x, cur, st.L1, L1inv, st.L2, st.lower, st.upper, rand, out_s,
                                        out_v, out_g, st.counts, st.upper_hits, y1, y2)
