@@ -547,12 +547,25 @@ class RateObjective:
 
     # ---------------------------------------------------------------- pickling (spawn workers)
     def __getstate__(self) -> dict[str, Any]:
-        return {"model": self.model, "data": self.datasets, "options": self.options,
+        return {"model": _picklable_model(self.model), "data": self.datasets, "options": self.options,
                 "closure_params": self._closure_params_in, "normalisation": "none"}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__init__(state["model"], state["data"], state["options"], closure_params=state["closure_params"],
                       normalisation=state["normalisation"])
+
+
+def _picklable_model(model: Any) -> Any:
+    """The closed model without its compiled artefacts (a loaded module cannot be pickled)."""
+    import copy
+
+    cache = getattr(model, "_compiled", None)
+    if not cache:
+        return model
+    clone = copy.copy(model)
+    # the compiled-model cache holds imported modules; a worker recompiles (from the disk cache)
+    clone._compiled = {k: v for k, v in cache.items() if not (isinstance(k, tuple) and k and k[0] == "compiled")}
+    return clone
 
 
 class LogParameterisation:
