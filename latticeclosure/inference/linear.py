@@ -112,7 +112,8 @@ class CombinationObjective(RateObjective):
         total = 0.0
         for d, Y in enumerate(self.predict(v)):
             a, b = int(self.offsets[d]), int(self.offsets[d + 1])
-            total += 0.5 * float(np.sum(self.W[a:b] * (Y - self.D[a:b]) ** 2))
+            with np.errstate(all="ignore"):
+                total += 0.5 * float(np.sum(self.W[a:b] * (Y - self.D[a:b]) ** 2))
         if not np.isfinite(total):
             self.failures_array[6] += 1
             return float("inf")
