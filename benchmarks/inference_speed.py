@@ -26,7 +26,6 @@ from pathlib import Path
 
 import numpy as np
 
-
 def _dataset(path: str | None):
     from latticeclosure.data import Trajectory
 
@@ -35,10 +34,8 @@ def _dataset(path: str | None):
     for cand in ("/tmp/inf-run/datasets/x0.33_seed0.npz", "out/datasets/x0.33_seed0.npz"):
         if Path(cand).exists():
             return Trajectory.load(cand)
-    from latticeclosure.anneal import anneal  # pragma: no cover - needs an annealing run
 
     raise SystemExit("give the x = 1/3 dataset of `latticeclosure run` (datasets/x0.33_seed0.npz)")
-
 
 def baseline_objective(model, obj):
     """F(K) with sympy.lambdify + solve_ivp(LSODA) on the same grids and weights."""
@@ -64,7 +61,6 @@ def baseline_objective(model, obj):
 
     return F
 
-
 def python_dr(F, x0, s1, s2, upper, n, seed):
     """Algorithm 1 with the recorded-rejection correction, plain Python (the baseline sampler)."""
     rng = np.random.default_rng(seed)
@@ -89,7 +85,6 @@ def python_dr(F, x0, s1, s2, upper, n, seed):
                         x, fx = y2, f2
         out[i] = x
     return out
-
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -135,7 +130,6 @@ def main() -> None:
     print(f"baseline_samples_per_second={rate_base:.2f}")
     print(f"samples_per_second={rate_fast:.1f}")
     print(f"speedup_vs_scipy={rate_fast / rate_base:.1f}")
-
 
 if __name__ == "__main__":
     sys.exit(main())
