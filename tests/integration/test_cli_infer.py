@@ -24,7 +24,7 @@ def data_file(tmp_path_factory):
 @pytest.mark.slow
 def test_infer_writes_summary_and_refuses_bad_input(data_file, tmp_path, capsys):
     out = tmp_path / "run"
-    args = [str(data_file), "--closure", "pair", "SA", "--samples", "300", "--chains", "2", "--n-starts", "3",
+    args = [str(data_file), "--exclude-closed", "--closure", "pair", "SA", "--samples", "300", "--chains", "2", "--n-starts", "3",
             "--no-progress", "--out", str(out)]
     assert main(["infer", *args]) == 0
     summary = json.loads((out / "summary.json").read_text())
