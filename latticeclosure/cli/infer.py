@@ -38,6 +38,15 @@ def _float(text: str) -> float:
         raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
 
 
+def _temperature(text: str) -> Any:
+    if text.strip().lower() == "auto":
+        return "auto"
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number or 'auto', got {text!r}") from None
+
+
 class InferCommand:
     """Multi-start least squares, identifiability and DR-MH posteriors of rate constants."""
 
@@ -70,7 +79,9 @@ class InferCommand:
         parser.add_argument("--chains", type=_int, default=2, metavar="C", help="chains (default 2)")
         parser.add_argument("--burn-in", type=_int, default=None, metavar="N", help="samples discarded before diagnostics")
         parser.add_argument("--adaptive", action="store_true", help="DRAM (adaptation stops after the burn-in)")
-        parser.add_argument("--temperature", type=_float, default=1.0, metavar="S", help="likelihood exp(-F/S) (default 1)")
+        parser.add_argument("--temperature", type=_temperature, default=1.0, metavar="S|auto",
+                            help="likelihood exp(-F/S) (default 1); auto: S = 2 F_min / n from the best fit "
+                                 "(n residual values; see docs/inference.md)")
         parser.add_argument("--profiles", action="store_true", help="profile likelihood of every rate")
         parser.add_argument("--workers", type=_int, default=1, metavar="W", help="local worker processes (default 1)")
         parser.add_argument("--seed", type=_int, default=0, metavar="S")

@@ -345,6 +345,19 @@ class RateObjective:
         return np.full(self.n_parameters, np.inf)
 
     @property
+    def n_residuals(self) -> int:
+        """Residual values that can be nonzero: positive weight, each dataset's first record excluded
+        (the model starts from it), plus the equilibrium-constant terms (the ``n`` of the ``auto``
+        temperature, :mod:`latticeclosure.inference.temperature`)."""
+        n = 0
+        for d in range(len(self.datasets)):
+            a, b = int(self.offsets[d]), int(self.offsets[d + 1])
+            n += int(np.count_nonzero(self.W[a + 1:b] > 0))
+        if len(self.qf):
+            n += int(np.count_nonzero(~np.isnan(self.qd)))
+        return n
+
+    @property
     def failures(self) -> dict[str, int]:
         return {_FAILURE_NAMES[i]: int(c) for i, c in enumerate(self.failures_array) if i and c}
 

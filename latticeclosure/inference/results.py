@@ -53,6 +53,10 @@ def load_checkpoint(path: Path, key: str) -> tuple[Any, np.ndarray, np.ndarray, 
         raise DataError(f"checkpoint {path} is unreadable: {exc}") from None
 
 
+def _setting(value: Any) -> str:
+    return value if isinstance(value, str) else f"{value:g}"
+
+
 def _num(v: Any) -> Any:
     if isinstance(v, (float, np.floating)):
         return float(v) if math.isfinite(v) else None
@@ -89,6 +93,7 @@ class ClosureInference:
     posterior: dict[str, dict[str, Any]] | None = None
     warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    temperature: Any = None
 
     @classmethod
     def fit(cls, label: str, model: Any, objective: Any, settings: Any, executor: Any) -> "ClosureInference":
@@ -99,8 +104,11 @@ class ClosureInference:
                             log_parameters=settings.log_parameters, executor=executor)
         if not ms.minima:
             raise ConfigurationError(f"[{label}] no local fit reached a finite F (every start failed to solve)")
+        from .temperature import resolve_temperature
+
         best = ms.best.x
-        fisher = fisher_analysis(objective, best, temperature=settings.temperature, null_rtol=settings.null_rtol)
+        temperature = resolve_temperature(settings.temperature, ms.best.F, objective.n_residuals)
+        fisher = fisher_analysis(objective, best, temperature=temperature.value, null_rtol=settings.null_rtol)
         structural = None
         drift: list[dict[str, Any]] = []
         if objective.kind == "rates":
@@ -109,7 +117,7 @@ class ClosureInference:
         profiles = []
         if settings.profiles:
             profiles = [profile_likelihood(objective, best, i) for i in range(objective.n_parameters)]
-        return cls(label, model, objective, ms, fisher, structural, drift, profiles)
+        return cls(label, model, objective, ms, fisher, structural, drift, profiles, temperature=temperature)
 
     # ---------------------------------------------------------------- posterior
     def post_burn_in(self) -> np.ndarray:
@@ -182,6 +190,7 @@ class ClosureInference:
             "objective": obj.describe(),
             "best": {"F": ms.best.F, "parameters": dict(zip(obj.parameter_names, map(float, ms.best.x)))},
             "n_minima": ms.n_minima,
+            "temperature": self.temperature.to_json() if self.temperature is not None else None,
             "multistart": ms.to_json(),
             "fisher": self.fisher.to_json(),
             "structural": self.structural.to_json() if self.structural is not None else None,
@@ -233,11 +242,11 @@ class InferenceResult:
         lines.append(f"F(K) of eq. (17) (α = {s.alpha:g}, Q_data from {s.q_data}, {s.quadrature} rule), "
                      f"multi-start least squares from {s.n_starts} starts, "
                      + (f"{s.chains} DR-MH chain(s) × {s.samples} samples ({'DRAM' if s.adaptive else 'Algorithm 1'}, "
-                        f"σ1 = {s.sigma1:g}·Y1, σ2 = {s.sigma2:g}·Y1, temperature s = {s.temperature:g})."
+                        f"σ1 = {s.sigma1:g}·Y1, σ2 = {s.sigma2:g}·Y1, temperature s = {_setting(s.temperature)})."
                         if s.method == "mcmc" else "no sampling (method lsq)."))
         lines.append("")
-        lines.append("| closure | best F | distinct minima | acceptance (stage 1 / 2) | max R-hat | min ESS (bulk / tail) |")
-        lines.append("| --- | --- | --- | --- | --- | --- |")
+        lines.append("| closure | best F | distinct minima | temperature s | acceptance (stage 1 / 2) | max R-hat | min ESS (bulk / tail) |")
+        lines.append("| --- | --- | --- | --- | --- | --- | --- |")
         for label, ci in self.closures.items():
             acc = rh = ess = "—"
             if ci.posterior:
@@ -248,11 +257,15 @@ class InferenceResult:
                 et = [r["ess_tail"] for r in ci.posterior.values() if r["ess_tail"] is not None]
                 rh = f"{max(rhs):.3f}" if rhs else "—"
                 ess = f"{min(eb):.0f} / {min(et):.0f}" if eb and et else "—"
-            lines.append(f"| {label} | {ci.multistart.best.F:.6g} | {ci.multistart.n_minima} | {acc} | {rh} | {ess} |")
+            temp = f"{ci.temperature.value:.4g}" if ci.temperature is not None else "—"
+            lines.append(f"| {label} | {ci.multistart.best.F:.6g} | {ci.multistart.n_minima} | {temp} | {acc} | {rh} | {ess} |")
         for label, ci in self.closures.items():
             names = ci.objective.parameter_names
             lines += ["", f"{heading}# {label}", ""]
             lines.append(ci.determined_sentence())
+            if ci.temperature is not None:
+                lines.append("")
+                lines.append(f"Temperature: {ci.temperature.describe()}.")
             lines.append("")
             lines.append("| parameter | best fit | spread over the best minimum | posterior mean | sd | CV | R-hat | ESS bulk | ESS tail |")
             lines.append("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")

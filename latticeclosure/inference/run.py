@@ -42,8 +42,9 @@ class InferenceSettings:
         Options of F (:class:`~latticeclosure.inference.objective.ObjectiveOptions`).
     combinations : bool
         Fit linear models in their rate combinations (closed form).
-    temperature : float
-        ``s`` in the likelihood ``exp(−F/s)``.
+    temperature : float or "auto"
+        ``s`` in the likelihood ``exp(−F/s)`` (default 1); ``"auto"``: ``2·F_min/n`` per closed model
+        from its best fit (:mod:`latticeclosure.inference.temperature`).
     n_starts, design, log_parameters : multi-start options.
     samples, chains : int
         Samples per chain and number of chains.
@@ -75,7 +76,7 @@ class InferenceSettings:
     rtol: float = 1e-6
     atol: float = 1e-9
     combinations: bool = True
-    temperature: float = 1.0
+    temperature: float | str = 1.0
     n_starts: int = 8
     design: str = "lhs"
     log_parameters: bool = False
@@ -99,6 +100,10 @@ class InferenceSettings:
             raise ConfigurationError(f"unknown inference settings {sorted(unknown)}")
         if kw.get("variables") is not None:
             kw["variables"] = tuple(kw["variables"])
+        if "temperature" in kw:
+            from .temperature import check_temperature
+
+            kw["temperature"] = check_temperature(kw["temperature"])
         if kw.get("weights") is not None:
             w = kw["weights"]
             kw["weights"] = tuple((str(k), float(v)) for k, v in (w.items() if isinstance(w, Mapping) else w))
@@ -121,7 +126,11 @@ class InferenceSettings:
             posint("burn_in", 0)
             if self.burn_in >= self.samples:
                 raise ConfigurationError(f"burn_in ({self.burn_in}) must be smaller than samples ({self.samples})")
-        for name in ("temperature", "sigma1", "sigma2", "k_max_factor", "null_rtol"):
+        from .temperature import check_temperature
+
+        if check_temperature(self.temperature) != self.temperature:
+            raise ConfigurationError(f"temperature must be a positive number or 'auto', got {self.temperature!r}")
+        for name in ("sigma1", "sigma2", "k_max_factor", "null_rtol"):
             v = getattr(self, name)
             if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
                 raise ConfigurationError(f"{name} must be a positive finite number, got {v!r}")
@@ -296,7 +305,7 @@ def _run_chains(ci: Any, settings: InferenceSettings, ex: Executor, out: Path | 
     obj = ci.objective
     start = chain_start(obj, ci.multistart.best.x, settings)
     ci.start = start
-    inv_temp = 1.0 / settings.temperature
+    inv_temp = 1.0 / ci.temperature.value
     f0 = obj.value(start["x0"])
     lp0 = -f0 * inv_temp
     if not math.isfinite(lp0):
