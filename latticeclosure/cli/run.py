@@ -34,6 +34,9 @@ class RunCommand:
         group.add_argument("--resume", action="store_true", help="continue an interrupted run in DIR, keeping finished datasets")
         parser.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
         parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+        parser.add_argument("--study-option", action="append", default=[], metavar="NAME=VALUE",
+                            help="an option a step of the study declares (repeatable), e.g. inference.samples=100000; "
+                                 "an unknown name lists the study's options")
 
     def run(self, args: argparse.Namespace) -> int:
         from ..errors import LatticeClosureError
@@ -43,6 +46,12 @@ class RunCommand:
             raise LatticeClosureError(f"--workers must be at least 1, got {args.workers}")
         if (args.resume or args.overwrite) and args.out is None:
             raise LatticeClosureError("--resume/--overwrite need --out DIR (the default directory is always new)")
+        options = {}
+        for item in args.study_option:
+            name, sep, value = item.partition("=")
+            if not sep or not name.strip():
+                raise LatticeClosureError(f"--study-option expects NAME=VALUE, got {item!r}")
+            options[name.strip()] = value.strip()
         result = run_study(
             args.model,
             args.out,
@@ -54,6 +63,7 @@ class RunCommand:
             resume=args.resume,
             progress=False if args.no_progress else None,
             figures=not args.no_figures,
+            options=options,
         )
         s = result.summary
         print("")

@@ -119,6 +119,18 @@ class ClosureInference:
             profiles = [profile_likelihood(objective, best, i) for i in range(objective.n_parameters)]
         return cls(label, model, objective, ms, fisher, structural, drift, profiles, temperature=temperature)
 
+    def with_temperature(self, settings: Any) -> "ClosureInference":
+        """The same fits at ``settings.temperature``: Fisher information recomputed, no chains yet."""
+        from .identifiability import drift_comparison, fisher_analysis
+        from .temperature import resolve_temperature
+
+        ms = self.multistart
+        temperature = resolve_temperature(settings.temperature, ms.best.F, self.objective.n_residuals)
+        fisher = fisher_analysis(self.objective, ms.best.x, temperature=temperature.value, null_rtol=settings.null_rtol)
+        drift = drift_comparison(self.model, fisher) if self.objective.kind == "rates" else []
+        return ClosureInference(self.label, self.model, self.objective, ms, fisher, self.structural, drift,
+                                list(self.profiles), temperature=temperature)
+
     # ---------------------------------------------------------------- posterior
     def post_burn_in(self) -> np.ndarray:
         return self.chains[:, self.burn_in:, :]
@@ -170,6 +182,12 @@ class ClosureInference:
         if fa.near_null:
             parts.append(f"They do not determine {'; '.join(fa.near_null)} (Fisher eigenvalues below "
                          f"{fa.null_rtol:g} of the largest); {', '.join(free)} vary along these directions.")
+        rel = fa.relative
+        if rel is not None and self.objective.kind == "rates":
+            parts.append(f"In relative changes (the Fisher information of ln k) the data determine "
+                         f"{len(rel['determined'])} combination(s)"
+                         + (f" ({'; '.join(rel['determined'])})" if len(rel["determined"]) <= 3 else "")
+                         + (f" and not {'; '.join(rel['near_null'])}" if rel["near_null"] else "") + ".")
         if self.posterior:
             cvs = {n: r["cv"] for n, r in self.posterior.items()}
             well = [n for n, v in cvs.items() if v is not None and math.isfinite(v) and abs(v) < 0.1]

@@ -25,7 +25,7 @@ import numpy as np
 
 from ..errors import ConfigurationError, OutputDirectoryError
 
-__all__ = ["InferenceSettings", "run_inference", "chain_start"]
+__all__ = ["InferenceSettings", "run_inference", "chain_start", "FIT_SETTINGS"]
 
 SETTINGS_FILE = "inference-run.json"
 
@@ -228,6 +228,7 @@ def run_inference(
     resume: bool = False,
     progress: bool | Callable[[str], None] | None = None,
     closure_params: Mapping[str, Any] | None = None,
+    previous: Any = None,
 ) -> Any:
     """Fit, analyse and sample the rate constants of one or several closed models.
 
@@ -247,6 +248,11 @@ def run_inference(
         A progress bar on stderr (None: only when stderr is a terminal); a callable receives log lines.
     closure_params : mapping label → values, optional
         Values of free closure parameters per model.
+    previous : InferenceResult, optional
+        A result for the same models and data whose multi-start fits (and profiles) are reused: only
+        the temperature-dependent parts (Fisher information, chains) are redone — e.g. the same
+        fits sampled at ``temperature="auto"`` after ``temperature=1``. Settings that shape the fits
+        (:data:`FIT_SETTINGS`) must agree.
 
     Returns
     -------
@@ -273,6 +279,8 @@ def run_inference(
         cp = (closure_params or {}).get(label)
         objectives[label] = build_objective(model, datasets, settings.objective_options(),
                                             combinations=settings.combinations, closure_params=cp)
+    if previous is not None:
+        _check_previous(previous, settings, objectives)
     out = Path(out_dir) if out_dir is not None else None
     if out is not None:
         digest = _settings_digest(settings, {k: o.fingerprint() for k, o in objectives.items()})
@@ -286,8 +294,12 @@ def run_inference(
     with local_executor(executor, settings.workers) as ex:
         for label, obj in objectives.items():
             t0 = time.perf_counter()
-            log(f"inference [{label}]: multi-start least squares from {settings.n_starts} starts")
-            ci = ClosureInference.fit(label, models[label], obj, settings, ex)
+            if previous is not None:
+                log(f"inference [{label}]: the multi-start fits of the previous result, temperature {settings.temperature}")
+                ci = previous[label].with_temperature(settings)
+            else:
+                log(f"inference [{label}]: multi-start least squares from {settings.n_starts} starts")
+                ci = ClosureInference.fit(label, models[label], obj, settings, ex)
             if settings.method == "mcmc":
                 log(f"inference [{label}]: {settings.chains} DR-MH chain(s) of {settings.samples} samples")
                 _run_chains(ci, settings, ex, out, resume, show_bar, save_checkpoint, load_checkpoint)
@@ -295,6 +307,23 @@ def run_inference(
             ci.seconds = time.perf_counter() - t0
             results[label] = ci
     return InferenceResult(results, settings, time.perf_counter() - t_start)
+
+
+#: Settings that shape the multi-start fits: a result reused through ``previous`` must share them.
+FIT_SETTINGS = ("alpha", "q_data", "variables", "weights", "quadrature", "rtol", "atol", "combinations", "n_starts",
+                "design", "log_parameters", "seed", "profiles")
+
+
+def _check_previous(previous: Any, settings: InferenceSettings, objectives: Mapping[str, Any]) -> None:
+    missing = [k for k in objectives if k not in previous.closures]
+    if missing:
+        raise ConfigurationError(f"the previous inference result has no fits for {missing}; it has {list(previous.closures)}")
+    diff = [k for k in FIT_SETTINGS if getattr(previous.settings, k) != getattr(settings, k)]
+    if diff:
+        raise ConfigurationError(f"the previous inference result was fitted with other settings ({', '.join(diff)})")
+    other = [k for k, o in objectives.items() if previous[k].objective.fingerprint() != o.fingerprint()]
+    if other:
+        raise ConfigurationError(f"the previous inference result was fitted to other models or data ({', '.join(other)})")
 
 
 def _run_chains(ci: Any, settings: InferenceSettings, ex: Executor, out: Path | None, resume: bool, show_bar: bool,

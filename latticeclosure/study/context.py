@@ -67,6 +67,9 @@ class StudyContext:
         File key → path of everything written (the report lists them).
     log : callable
         One-line progress messages.
+    options : dict
+        Study options given to the run (``--study-option NAME=VALUE``), name → text; steps read
+        the ones they declare.
     """
 
     model: Any
@@ -84,6 +87,7 @@ class StudyContext:
     results: dict[str, Any] = field(default_factory=dict)
     files: dict[str, Path] = field(default_factory=dict)
     log: Callable[[str], None] = print
+    options: dict[str, str] = field(default_factory=dict)
 
     # ------------------------------------------------------------------ lookups
     @property

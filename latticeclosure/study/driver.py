@@ -19,7 +19,7 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from ..errors import ConfigurationError
 from ..io import write_json_atomic, write_text_atomic
@@ -27,7 +27,7 @@ from ..io.outdir import default_output_directory, prepare_output_directory
 from .context import StudyContext
 from .report import render_report, study_summary
 
-__all__ = ["StudyResult", "run_study", "SUMMARY_SCHEMA"]
+__all__ = ["StudyResult", "run_study", "SUMMARY_SCHEMA", "study_options", "check_study_options"]
 
 SUMMARY_SCHEMA = "latticeclosure.run-summary/2"
 
@@ -40,6 +40,25 @@ class StudyResult:
     summary: dict[str, Any]
     files: dict[str, Path] = field(default_factory=dict)
     context: StudyContext | None = None
+
+
+def study_options(spec: Any) -> dict[str, str]:
+    """The options the steps of a study declare: name → description."""
+    out: dict[str, str] = {}
+    for step in spec.steps:
+        out.update(dict(getattr(step, "options", None) or {}))
+    return out
+
+
+def check_study_options(spec: Any, options: Mapping[str, str] | None) -> dict[str, str]:
+    """``options`` as a plain dict, refusing names no step of the study declares."""
+    given = {str(k): str(v) for k, v in (options or {}).items()}
+    known = study_options(spec)
+    unknown = sorted(k for k in given if k not in known)
+    if unknown:
+        listed = ", ".join(sorted(known)) or "none"
+        raise ConfigurationError(f"unknown study option(s) {', '.join(unknown)}; this study's options: {listed}")
+    return given
 
 
 def _resolve_model(model: Any) -> Any:
@@ -62,6 +81,7 @@ def run_study(
     progress: bool | None = None,
     figures: bool = True,
     log: Callable[[str], None] = print,
+    options: Mapping[str, str] | None = None,
 ) -> StudyResult:
     """Run a model's study end to end and write datasets, report, figures and ``summary.json``.
 
@@ -87,6 +107,9 @@ def run_study(
         Write the PNG figures.
     log : callable
         Receives one-line progress messages.
+    options : mapping of str to str, optional
+        Study options (``latticeclosure run --study-option NAME=VALUE``), each declared by a step in
+        its ``options`` attribute (name → description), e.g. ``inference.samples``.
 
     Returns
     -------
@@ -95,7 +118,8 @@ def run_study(
     Raises
     ------
     ConfigurationError
-        A model without a study, too few grid values for the study's steps, bad sizes or seeds.
+        A model without a study, too few grid values for the study's steps, bad sizes or seeds, a study
+        option no step declares.
     OutputDirectoryError
         A non-empty output directory without ``overwrite``/``resume``.
     """
@@ -108,6 +132,7 @@ def run_study(
     if spec is None:
         raise ConfigurationError(f"model {mdl.name!r} declares no study (its plugin sets none); nothing to run")
     grid = list(values) if values is not None else list(spec.grid.resolved_values(mdl))
+    study_options = check_study_options(spec, options)
     if any(getattr(step, "needs_several_points", False) for step in spec.steps) and len(grid) < 2:
         raise ConfigurationError(
             f"the study of model {mdl.name!r} needs at least two grid values ({spec.grid.parameter}) for its "
@@ -132,7 +157,7 @@ def run_study(
     context = StudyContext(
         model=mdl, spec=spec, out_dir=out, grid=[t.point[spec.grid.parameter] for t in sweep.tasks],
         trajectories=sweep.trajectories(), sweep=sweep, seeds=seeds, log=log,
-        progress=bool(progress),
+        progress=bool(progress), options=study_options,
     )
     log(f"[2/4] analysis: {', '.join(step.name for step in spec.steps)}")
     for step in spec.steps:

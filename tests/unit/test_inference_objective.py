@@ -66,6 +66,12 @@ def test_fisher_null_space_spans_the_unidentifiable_combinations(eqs):
     null = fa.null_space
     assert null.shape[1] == 4
     assert np.max(principal_angles(null, made)) < 1e-4
+    # in relative changes (ln k) the same directions, rescaled: d ln k = diag(1/K) dk
+    rel = fa.relative
+    lam = rel["eigenvalues"]
+    rel_null = rel["eigenvectors"][:, lam <= 1e-8 * lam[0]]
+    assert rel_null.shape[1] == 4 and len(rel["near_null"]) == 4
+    assert np.max(principal_angles(rel_null, np.diag(1.0 / TRUE) @ made)) < 1e-4
 
 
 def test_linear_model_fitted_in_its_combinations(eqs):

@@ -11,6 +11,7 @@ from .crossval import CrossValidateClosures
 from .equations import ClosedModels, Equations
 from .errors import ErrorTable, Verdict
 from .exponents import ExponentTables, Identifiability, Sparsify
+from .inference import InferenceUse, InferRates
 from .marginals import MarginalChecks
 from .reconstruction import Reconstructions
 from .runs import RunsOverview
@@ -29,4 +30,6 @@ __all__ = [
     "Identifiability",
     "MarginalChecks",
     "Reconstructions",
+    "InferRates",
+    "InferenceUse",
 ]
