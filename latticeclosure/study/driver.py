@@ -51,13 +51,18 @@ def study_options(spec: Any) -> dict[str, str]:
 
 
 def check_study_options(spec: Any, options: Mapping[str, str] | None) -> dict[str, str]:
-    """``options`` as a plain dict, refusing names no step of the study declares."""
+    """``options`` as a plain dict, refusing names no step of the study declares and values a step's
+    ``check_options(options)`` (optional) refuses — before anything is simulated."""
     given = {str(k): str(v) for k, v in (options or {}).items()}
     known = study_options(spec)
     unknown = sorted(k for k in given if k not in known)
     if unknown:
         listed = ", ".join(sorted(known)) or "none"
         raise ConfigurationError(f"unknown study option(s) {', '.join(unknown)}; this study's options: {listed}")
+    for step in spec.steps:
+        check = getattr(step, "check_options", None)
+        if callable(check):
+            check(given)
     return given
 
 

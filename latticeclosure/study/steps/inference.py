@@ -95,11 +95,15 @@ class InferRates:
             f"{self.name}.n-starts": "multi-start points of the least-squares fit (default 6)",
         }
 
+    def check_options(self, options: Mapping[str, str]) -> None:
+        """Refuse bad values of this step's study options (called before the study simulates)."""
+        self._settings(options)
+
     # ------------------------------------------------------------------ settings and closures
-    def _settings(self, context: Any) -> dict[str, Any]:
+    def _settings(self, options: Mapping[str, str]) -> dict[str, Any]:
         settings = {**_DEFAULT_SETTINGS, **dict(self.settings)}
         for option, key in (("samples", "samples"), ("chains", "chains"), ("n-starts", "n_starts")):
-            text = context.options.get(f"{self.name}.{option}")
+            text = options.get(f"{self.name}.{option}")
             if text is None:
                 continue
             try:
@@ -151,7 +155,7 @@ class InferRates:
             raise ConfigurationError(f"study step {self.name!r} declares no closures to infer rates for")
         i = context.nearest(self.at) if self.at is not None else 0
         trajectory = context.trajectories[i]
-        settings = self._settings(context)
+        settings = self._settings(context.options)
         models, notes = {}, {}
         for use in self.uses:
             closure, notes[use.label] = self._closure(context, use, trajectory)
