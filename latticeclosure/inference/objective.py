@@ -475,8 +475,15 @@ class RateObjective:
                               self.options.max_steps)
             except ArithmeticError:
                 st = 5
+            if st == 3:
+                # stiff: the augmented system with the Rosenbrock method
+                try:
+                    st = sm.stiff_solve(self.t_all[a:b].copy(), self.y0s[d], p, self.options.rtol, self.options.atol,
+                                        out, info, self.options.max_steps)
+                except ArithmeticError:
+                    st = 5
             if st != 0:
-                # stiff (or the augmented system failed): differences of the stiff solver's solves
+                # the augmented system failed: differences of the stiff solver's solves
                 res.append(self._stiff_sensitivities(d, p))
                 continue
             vals, sens = sm.split(out)

@@ -75,6 +75,8 @@ class InferRates:
         Extra settings per temperature key (``"1"``, ``"auto"``), e.g. ``{"auto": {"adaptive": True}}``.
     figure13 : tuple of str
         Labels whose posterior gets the paper's Fig. 13 (at the last temperature).
+    executor : concurrent.futures.Executor, optional
+        Where the multi-start fits and chain segments run (default: in the study's process).
     """
 
     uses: tuple[InferenceUse, ...] = ()
@@ -83,6 +85,7 @@ class InferRates:
     temperatures: tuple[Any, ...] = (1.0, "auto")
     temperature_settings: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     figure13: tuple[str, ...] = ()
+    executor: Any = None
     name: str = "inference"
     title: str = "Rate constants from data"
 
@@ -171,7 +174,7 @@ class InferRates:
             with warnings.catch_warnings():
                 # convergence warnings are listed in the report section instead of on the terminal
                 warnings.simplefilter("ignore", RuntimeWarning)
-                results[key] = run_inference(models, [trajectory], run_settings, previous=first,
+                results[key] = run_inference(models, [trajectory], run_settings, previous=first, executor=self.executor,
                                              progress=lambda line: context.log("        " + line))
             first = first or results[key]
         seconds = time.perf_counter() - t0
