@@ -16,7 +16,14 @@ from typing import TYPE_CHECKING, Any, Mapping, Sequence
 import numpy as np
 
 from ..errors import ConfigurationError, GeometryError, SizeLimitError
-from .rates import MetropolisRates, SwapRateTable, check_rate_value, flip_rule_rates, swap_rates_from_values
+from .rates import (
+    MetropolisRates,
+    SwapRateTable,
+    check_rate_value,
+    flip_rule_rates,
+    swap_rates_from_values,
+    window_rates,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..anneal.energy import ClusterEnergy
@@ -77,6 +84,8 @@ class KMCSpec:
     save_configurations : bool
     model : str or None
     model_info : dict or None
+    window_rates : dict
+        Swap with a rate table: the pair hierarchy's rate constants ``k1 … kN`` the table implies.
     """
 
     lattice: "Lattice"
@@ -94,6 +103,7 @@ class KMCSpec:
     save_configurations: bool = False
     model: str | None = None
     model_info: Mapping[str, Any] | None = None
+    window_rates: Mapping[str, float] = field(default_factory=dict)
 
     def supercell(self) -> "Supercell":
         return self.lattice.supercell(self.size)
@@ -125,7 +135,10 @@ class KMCSpec:
                     for r, v in zip(self.rules, self.rule_rates)
                 ],
             }
-        return {"kind": "swap", "rates": self.swap_rates.to_json()}
+        out = {"kind": "swap", "rates": self.swap_rates.to_json()}
+        if self.window_rates:
+            out["window_rates"] = dict(self.window_rates)
+        return out
 
     def to_json(self) -> dict[str, Any]:
         """Everything that defines the simulation, as plain data."""
@@ -277,6 +290,7 @@ def make_spec(
     rules: tuple = ()
     rule_rates: tuple = ()
     swap_rates = None
+    implied: dict[str, float] = {}
     if dynamics == "flip":
         from ..equations.dynamics import FlipDynamics, FlipSpecError
 
@@ -288,14 +302,16 @@ def make_spec(
         if flip_spec is not None:
             raise ConfigurationError("a flip spec only applies to flip dynamics (--dynamics flip)")
         equations = None
-        if rates and not ({"temperature", "attempt"} & set(rates)) and not any("," in str(k) for k in rates):
+        if not ({"temperature", "attempt"} & set(rates)):  # a table or k's: the pair hierarchy names them
             from ..equations import generate_equations
 
             equations = generate_equations(
                 lattice, sp, "swap", window_size=2, exclude_closed=exclude_closed,
-                naming=rate_naming if rate_naming else "auto",
+                naming=_naming(rate_naming, lattice, sp, exclude_closed),
             )
         swap_rates = swap_rates_from_values(sp, rates, energy=energy, equations=equations)
+        if isinstance(swap_rates, SwapRateTable):
+            implied = window_rates(equations, swap_rates)
     checked_rates = {k: check_rate_value(k, v) for k, v in rates.items()}
     init = check_initial(initial or {}, sp)
     dims = _size(size, lattice.dimension)
@@ -312,8 +328,20 @@ def make_spec(
         lattice=lattice, species=sp, dynamics=dynamics, rules=rules, rule_rates=rule_rates, swap_rates=swap_rates,
         rates=checked_rates, initial=init, size=dims, time=t_end, record_every=dt,
         max_class_size=int(max_class_size), save_configurations=bool(save_configurations), model=model,
-        model_info=dict(model_info) if model_info else None,
+        model_info=dict(model_info) if model_info else None, window_rates=implied,
     )
+
+
+def _naming(name: str | None, lattice: Any, species: Sequence[str], exclude_closed: bool) -> Any:
+    """The model's rate naming when it applies to the pair hierarchy, else any registered one that does."""
+    if name:
+        from ..equations.dynamics import SwapDynamics
+        from ..registry import get_registry
+
+        naming = get_registry().get("rate_namings", name)
+        if naming.applies(lattice=lattice, species=species, dynamics=SwapDynamics(exclude_closed), window_size=2):
+            return naming
+    return "auto"
 
 
 def _point_initial(base: Mapping[str, float], overrides: Mapping[str, Any], species: Sequence[str]) -> dict[str, float]:
