@@ -146,7 +146,6 @@ class KMCCommand:
             raise ConfigurationError(f"--replicas must be a positive integer, got {args.replicas}")
         if args.seed < 0:
             raise ConfigurationError(f"--seed must be a non-negative integer, got {args.seed}")
-        spec.supercell().neighbours  # a lattice too small for its neighbours fails here, before any file
         label = spec.model or "kmc"
         out = Path(args.out) if args.out else Path(f"{label}-seed{args.seed}.npz")
         if out.suffix != ".npz":

@@ -108,6 +108,23 @@ class KMCSpec:
     def supercell(self) -> "Supercell":
         return self.lattice.supercell(self.size)
 
+    def check_geometry(self) -> None:
+        """Refuse a supercell too small for the lattice's neighbours or the recorded shapes.
+
+        Raises
+        ------
+        GeometryError
+        """
+        from ..clusters import ConnectedEnumerator
+        from ..counting import check_supercell_holds
+
+        try:
+            sc = self.supercell()
+            sc.neighbours
+            check_supercell_holds(sc, ConnectedEnumerator().enumerate(self.lattice, self.max_class_size))
+        except GeometryError as exc:
+            raise GeometryError(f"lattice size {list(self.size)} does not fit the simulation: {exc}") from None
+
     def process(self, supercell: "Supercell | None" = None) -> "FlipProcess | SwapProcess":
         """The process compiled onto the supercell."""
         from .process import FlipProcess, SwapProcess
@@ -324,12 +341,14 @@ def make_spec(
         raise ConfigurationError(f"the largest recorded class size must be an integer in 1..{MAX_CLASS_SIZE}, got {max_class_size!r}")
     if t_end / dt > 10**6:
         raise SizeLimitError(f"time {t_end:g} with records every {dt:g} makes more than 10^6 records; record less often")
-    return KMCSpec(
+    spec = KMCSpec(
         lattice=lattice, species=sp, dynamics=dynamics, rules=rules, rule_rates=rule_rates, swap_rates=swap_rates,
         rates=checked_rates, initial=init, size=dims, time=t_end, record_every=dt,
         max_class_size=int(max_class_size), save_configurations=bool(save_configurations), model=model,
         model_info=dict(model_info) if model_info else None, window_rates=implied,
     )
+    spec.check_geometry()
+    return spec
 
 
 def _naming(name: str | None, lattice: Any, species: Sequence[str], exclude_closed: bool) -> Any:

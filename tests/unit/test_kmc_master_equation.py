@@ -58,7 +58,7 @@ def test_sis_occupation_statistics_match_the_master_equation():
     spec = make_spec(lattice="square", species=["S", "I"], dynamics="flip",
                      flip_spec={"rules": [{"from": "S", "to": "I", "rate": "tau", "catalyst": "I"},
                                           {"from": "I", "to": "S", "rate": "gamma"}]},
-                     rates={"tau": tau, "gamma": gamma}, initial={"S": 0.5, "I": 0.5}, size=3, time=t)
+                     rates={"tau": tau, "gamma": gamma}, initial={"S": 0.5, "I": 0.5}, size=3, time=t, max_class_size=1)
     bonds = spec.supercell().bonds
     n = 9
     states = np.array(list(itertools.product((0, 1), repeat=n)), dtype=np.int8)
@@ -118,7 +118,7 @@ def _swap_master(bonds, rate_of, t, config0, seed, spec):
 def test_swap_rate_table_occupation_statistics_match_the_master_equation():
     t = 0.25
     spec = make_spec(lattice="square", species=["A", "B"], dynamics="swap", rates={"A,B": 1.5},
-                     initial={"A": 0.5, "B": 0.5}, size=3, time=t)
+                     initial={"A": 0.5, "B": 0.5}, size=3, time=t, max_class_size=1)
     bonds = spec.supercell().bonds
     config0 = np.array([1, 1, 1, 1, 0, 0, 0, 0, 0], dtype=np.int8)
     pvalue, bins = _swap_master(bonds, lambda c, d: 1.5, t, config0, 12, spec)
@@ -131,7 +131,7 @@ def test_swap_metropolis_occupation_statistics_match_the_master_equation():
     temperature, t = 0.8, 0.6
     energy = ClusterEnergy("pair", 2, ("A", "B"), np.array([0.0, 1.0, 1.0, 0.0]), "unlike bonds")
     spec = make_spec(lattice="square", species=["A", "B"], dynamics="swap", rates={"temperature": temperature},
-                     energy=energy, initial={"A": 0.5, "B": 0.5}, size=3, time=t)
+                     energy=energy, initial={"A": 0.5, "B": 0.5}, size=3, time=t, max_class_size=1)
     bonds = spec.supercell().bonds
 
     def e(c):
