@@ -16,8 +16,9 @@ Layout (numba arrays, so a run can be checkpointed and resumed bit for bit):
 
 Moving a unit between keys is O(1): it leaves its list by swapping with the last member and joins
 the end of the other. (Keys of rate 0 keep lists too: skipping them costs more in branch
-mispredictions than the list operations it saves.) A kernel refuses to start an event that could overflow a list (it checks that
-every list has room for ``margin`` more members) and returns :data:`NEEDS_ROOM`; :func:`grow` then
+mispredictions than the list operations it saves.) A kernel refuses to start events that could overflow a list (every
+:data:`ROOM_CHECK` events it checks that every list has room for that many events' moves) and
+returns :data:`NEEDS_ROOM`; :func:`grow` then
 rebuilds the pool with more room and the kernel continues. Only the order of units *within* a list
 affects which unit is picked, and growing keeps it, so the run never depends on the capacities.
 """
@@ -27,12 +28,14 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-__all__ = ["build_classes", "move_unit", "has_room", "grow", "classes_consistent", "NEEDS_ROOM", "DONE"]
+__all__ = ["build_classes", "move_unit", "has_room", "grow", "classes_consistent", "NEEDS_ROOM", "DONE", "ROOM_CHECK"]
 
 #: Kernel status: stopped at the time limit or after the requested number of events.
 DONE = 0
 #: Kernel status: some member list needs more room before the next event (call :func:`grow`).
 NEEDS_ROOM = 1
+#: Kernels check the room of the lists once per this many events (for that many events' moves).
+ROOM_CHECK = 64
 
 
 @nb.njit(cache=True)

@@ -23,7 +23,8 @@ import numpy as np
 
 from ..anneal.rng import next_u64, u64_to_unit
 from ..errors import SizeLimitError
-from .classes import has_room, move_unit
+from .classes import ROOM_CHECK, has_room, move_unit
+from .exponential import standard_exponential
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..equations.dynamics import FlipRule
@@ -167,7 +168,7 @@ def flip_keys(config, nbr, offset, weight):
 
 @nb.njit(cache=True)
 def flip_advance(info, pool, offset, capacity, count, rng, clock, counters, t_stop, max_events,
-                 rate, active, state_of, opt_n, opt_cum, opt_target, offset_of_state, weight, dkey):
+                 rate, active, state_of, opt_n, opt_cum, opt_target, offset_of_state, weight, dkey, ke, we, fe):
     """Run events until the next one would happen after ``t_stop`` or ``max_events`` are done.
 
     ``info[u] = (key, list position, neighbour 1, …, neighbour z)`` (−1 pads the neighbours of
@@ -191,7 +192,8 @@ def flip_advance(info, pool, offset, capacity, count, rng, clock, counters, t_st
     status = 0
     done = 0
     while done < max_events:
-        if not has_room(count, capacity, margin):
+        # room for the next ROOM_CHECK events: checking every event would cost more than the events
+        if done % ROOM_CHECK == 0 and not has_room(count, capacity, ROOM_CHECK * margin):
             status = 1
             break
         total = 0.0
@@ -202,8 +204,8 @@ def flip_advance(info, pool, offset, capacity, count, rng, clock, counters, t_st
             if total <= 0.0:
                 tn = np.inf
             else:
-                r, s0, s1, s2, s3 = next_u64(s0, s1, s2, s3)
-                tn = t - np.log1p(-u64_to_unit(r)) / total
+                e, s0, s1, s2, s3 = standard_exponential(s0, s1, s2, s3, ke, we, fe)
+                tn = t + e / total
         if tn > t_stop:
             break
         t = tn

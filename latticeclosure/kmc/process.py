@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any, Mapping, Sequence
 import numpy as np
 
 from ..errors import ConfigurationError, DataError
-from .classes import NEEDS_ROOM, build_classes, classes_consistent, grow
+from .classes import NEEDS_ROOM, ROOM_CHECK, build_classes, classes_consistent, grow
+from .exponential import ZIGGURAT
 from .flip import flip_advance, flip_keys, flip_tables
 from .rates import MetropolisRates, RateError, SwapRateTable
 from .swap import MODE_ENERGY, MODE_TABLE, bond_keys, pair_keys, swap_advance
@@ -90,7 +91,7 @@ class _Process:
         raise NotImplementedError
 
     def _new_state(self, keys: np.ndarray, config: np.ndarray, rng: np.ndarray) -> KMCState:
-        info, pool, offset, capacity, count = build_classes(keys, self.n_keys, max(_SLACK, self.margin))
+        info, pool, offset, capacity, count = build_classes(keys, self.n_keys, max(_SLACK, 2 * ROOM_CHECK * self.margin))
         return KMCState(info, pool, offset, capacity, count, None, np.array(rng, dtype=np.uint64).copy(),
                         np.array([0.0, -1.0]), np.zeros(1, dtype=np.int64))
 
@@ -100,7 +101,8 @@ class _Process:
         while True:
             status = self._kernel(state, float(t_stop), int(max_events) - (state.events - before))
             if status == NEEDS_ROOM:
-                state.pool, state.offset, state.capacity = grow(state.pool, state.offset, state.count, self.margin)
+                state.pool, state.offset, state.capacity = grow(state.pool, state.offset, state.count,
+                                                                2 * ROOM_CHECK * self.margin)
                 continue
             break
         return bool(state.clock[1] > t_stop)
@@ -218,7 +220,7 @@ class FlipProcess(_Process):
         tb = self.tables
         return flip_advance(state.info, state.pool, state.offset, state.capacity, state.count, state.rng,
                             state.clock, state.counters, t_stop, max_events, tb.rate, tb.active, tb.state_of,
-                            tb.opt_n, tb.opt_cum, tb.opt_target, tb.offset, tb.weight, tb.dkey)
+                            tb.opt_n, tb.opt_cum, tb.opt_target, tb.offset, tb.weight, tb.dkey, *ZIGGURAT)
 
     def configuration(self, state: KMCState) -> np.ndarray:
         """The current configuration (int8 species indices)."""
@@ -346,7 +348,7 @@ class SwapProcess(_Process):
         return swap_advance(state.info, state.pool, state.offset, state.capacity, state.count, state.config,
                             self.ends, self.site_bonds, state.rng, state.clock, state.counters, t_stop, max_events,
                             self.rate, self.active, self.margin, self.mode, self.pair_key, self.bond_kind,
-                            self.n_pair, self.emb, self.site_emb, self.wcode, self.table, self.dmax)
+                            self.n_pair, self.emb, self.site_emb, self.wcode, self.table, self.dmax, *ZIGGURAT)
 
     def configuration(self, state: KMCState) -> np.ndarray:
         """The current configuration (int8 species indices)."""

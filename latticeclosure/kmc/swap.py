@@ -20,7 +20,8 @@ import numba as nb
 import numpy as np
 
 from ..anneal.rng import next_u64, u64_to_unit
-from .classes import has_room, move_unit
+from .classes import ROOM_CHECK, has_room, move_unit
+from .exponential import standard_exponential
 
 __all__ = ["pair_keys", "bond_keys", "swap_advance", "MODE_TABLE", "MODE_ENERGY", "delta_energy_units"]
 
@@ -109,7 +110,8 @@ def _rekey(bond, info, pool, offset, count, config, ends, mode, pair_key, bond_k
 
 @nb.njit(cache=True)
 def swap_advance(info, pool, offset, capacity, count, config, ends, site_bonds, rng, clock, counters, t_stop,
-                 max_events, rate, active, margin, mode, pair_key, bond_kind, n_pair, emb, site_emb, wcode, table, dmax):
+                 max_events, rate, active, margin, mode, pair_key, bond_kind, n_pair, emb, site_emb, wcode, table, dmax,
+                 ke, we, fe):
     """Run swap events until the next one would happen after ``t_stop`` or ``max_events`` are done.
 
     Same clock convention and return status as
@@ -123,7 +125,8 @@ def swap_advance(info, pool, offset, capacity, count, config, ends, site_bonds, 
     status = 0
     done = 0
     while done < max_events:
-        if not has_room(count, capacity, margin):
+        # room for the next ROOM_CHECK events: checking every event would cost more than the events
+        if done % ROOM_CHECK == 0 and not has_room(count, capacity, ROOM_CHECK * margin):
             status = 1
             break
         total = 0.0
@@ -134,8 +137,8 @@ def swap_advance(info, pool, offset, capacity, count, config, ends, site_bonds, 
             if total <= 0.0:
                 tn = np.inf
             else:
-                r, s0, s1, s2, s3 = next_u64(s0, s1, s2, s3)
-                tn = t - np.log1p(-u64_to_unit(r)) / total
+                e, s0, s1, s2, s3 = standard_exponential(s0, s1, s2, s3, ke, we, fe)
+                tn = t + e / total
         if tn > t_stop:
             break
         t = tn
