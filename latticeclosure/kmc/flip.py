@@ -191,6 +191,10 @@ def flip_advance(info, pool, offset, capacity, count, rng, clock, counters, t_st
     margin = z + 1
     status = 0
     done = 0
+    rate_a = np.empty(n_active)  # the active keys' rates, contiguous
+    for a in range(n_active):
+        rate_a[a] = rate[active[a]]
+    w = np.empty(n_active)
     while done < max_events:
         # room for the next ROOM_CHECK events: checking every event would cost more than the events
         if done % ROOM_CHECK == 0 and not has_room(count, capacity, ROOM_CHECK * margin):
@@ -198,8 +202,8 @@ def flip_advance(info, pool, offset, capacity, count, rng, clock, counters, t_st
             break
         total = 0.0
         for a in range(n_active):
-            k = active[a]
-            total += count[k] * rate[k]
+            w[a] = count[active[a]] * rate_a[a]
+            total += w[a]
         if tn < 0.0:
             if total <= 0.0:
                 tn = np.inf
@@ -216,20 +220,18 @@ def flip_advance(info, pool, offset, capacity, count, rng, clock, counters, t_st
         key = -1
         last = -1
         for a in range(n_active):
-            k = active[a]
-            n_k = count[k]
-            if n_k == 0:
+            if w[a] == 0.0:
                 continue
-            last = k
-            w = n_k * rate[k]
-            if x < w:
-                key = k
+            last = a
+            if x < w[a]:
+                key = a
                 break
-            x -= w
+            x -= w[a]
         if key < 0:  # rounding pushed x past the last class
             key = last
-            x = count[key] * rate[key] * (1.0 - 1e-16)
-        rk = rate[key]
+            x = w[key] * (1.0 - 1e-16)
+        rk = rate_a[key]
+        key = active[key]
         n_k = count[key]
         idx = np.int64(x / rk)
         if idx >= n_k:
