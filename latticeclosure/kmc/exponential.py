@@ -8,7 +8,6 @@ one ``exp``) or the tail (``r − log U``) decides; the method is exact, not an 
 
 from __future__ import annotations
 
-import math
 
 import numba as nb
 import numpy as np

@@ -28,7 +28,6 @@ from .exponential import standard_exponential
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..equations.dynamics import FlipRule
-    from ..supercell import Supercell
 
 __all__ = ["FlipTables", "flip_tables", "flip_keys", "flip_advance", "MAX_KEYS"]
 

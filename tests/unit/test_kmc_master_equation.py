@@ -13,7 +13,6 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
-import pytest
 from scipy.linalg import expm
 from scipy.stats import chisquare
 
