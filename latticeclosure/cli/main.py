@@ -36,6 +36,7 @@ BUILTIN_COMMANDS: tuple[str, ...] = (
     "close",
     "fit",
     "anneal",
+    "kmc",
     "sweep",
     "data",
     "infer",
