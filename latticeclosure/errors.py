@@ -22,6 +22,7 @@ __all__ = [
     "DataError",
     "ClosureError",
     "IntegrationError",
+    "SteadyStateError",
 ]
 
 
@@ -90,3 +91,9 @@ class IntegrationError(LatticeClosureError):
 class OutputDirectoryError(LatticeClosureError):
     """An output directory exists and is not empty (and neither resume nor overwrite was asked for),
     or it belongs to a run with other parameters."""
+
+
+class SteadyStateError(LatticeClosureError):
+    """Fixed points, continuation and thresholds: a rate that is not a parameter of the model, an
+    empty or reversed range, a model without an absorbing state, a Newton iteration that cannot
+    converge, a closure whose limit at an absorbing state does not exist."""

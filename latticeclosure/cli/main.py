@@ -37,6 +37,7 @@ BUILTIN_COMMANDS: tuple[str, ...] = (
     "fit",
     "anneal",
     "sweep",
+    "threshold",
     "data",
 )
 
