@@ -404,7 +404,7 @@ def _finish_at_absorbing(cont: _Continuation, branch: Branch, z_good: np.ndarray
 
 def _finish_by_rate(cont: _Continuation, branch: Branch, z_good: np.ndarray, p_bad: float,
                     absorbing_tol: float) -> None:
-    """Locate where the branch leaves the physical domain, by bisection in the rate itself.
+    """Locate where the branch leaves the physical domain, stepping in the rate itself.
 
     Near an absorbing state the trivial branch (the absorbing state, a solution at every rate) is
     close by and the arclength corrector may converge onto it; at a fixed rate, warm-started Newton
@@ -425,11 +425,14 @@ def _finish_by_rate(cont: _Continuation, branch: Branch, z_good: np.ndarray, p_b
         if x is None:
             return None
         zz = np.concatenate([x, [p / cont.scale]])
-        near = cont.absorbing_distance(np.concatenate([x_good, [0.0]]))
-        if cont.physical_margin(zz) < 0.0 or cont.absorbing_distance(zz) <= 0.0:
+        if cont.physical_margin(zz) < 0.0:
             return None
-        if np.isfinite(near) and float(np.abs(x - x_good).max()) > max(2.0 * near, 1e-3):
-            return None  # jumped to another branch
+        near = cont.absorbing_distance(np.concatenate([x_good, [0.0]]))
+        if np.isfinite(near) and cont.absorbing_distance(zz) < 0.5 * near:
+            return None  # jumped towards the absorbing state (the trivial branch is a solution too)
+        allowed = 0.5 * float(np.abs(guess - x_good).max()) if slope is not None else 0.05
+        if float(np.abs(x - guess).max()) > max(allowed, 1e-9 * max(1.0, float(np.abs(x_good).max()))):
+            return None  # a correction larger than the predicted change: another branch
         return x
 
     def accept(p: float, x: np.ndarray) -> None:
@@ -440,22 +443,17 @@ def _finish_by_rate(cont: _Continuation, branch: Branch, z_good: np.ndarray, p_b
 
     sign = np.sign(p_bad - p_good) or 1.0
     delta = max(abs(p_bad - p_good) / 4.0, 1e-9 * max(1.0, abs(p_good)))
-    # march until a rate is outside, then bisect
-    for _ in range(200):
+    # natural-parameter steps towards the boundary, warm-started from the last accepted state; a
+    # failed step is halved (Newton failing is not proof of being outside), so the accepted states
+    # march up to the boundary and the last one lies within the final step of it
+    while delta > BISECTION_TOL * max(1.0, abs(p_good)):
         trial = p_good + sign * delta
         x = inside(trial)
         if x is None:
-            p_bad = trial
-            break
-        accept(trial, x)
-        delta *= 1.5
-    while abs(p_bad - p_good) > BISECTION_TOL * max(1.0, abs(p_good)):
-        mid = 0.5 * (p_good + p_bad)
-        x = inside(mid)
-        if x is None:
-            p_bad = mid
+            delta *= 0.5
         else:
-            accept(mid, x)
+            accept(trial, x)
+            delta *= 1.2
     located = np.concatenate([x_good, [p_good / cont.scale]])
     kind = "meets-absorbing" if cont.absorbing_distance(located) <= absorbing_tol else "meets-boundary"
     try:

@@ -21,7 +21,8 @@ __all__ = ["SteadyProblem", "SingularStateError", "numeric_rate_value"]
 
 
 class SingularStateError(SteadyStateError):
-    """The closed right-hand side is 0/0 (or x/0) at a state: a closure denominator vanishes there."""
+    """The closed right-hand side is 0/0 (or x/0) at a state: a closure denominator vanishes there
+    (the compiled code raised ``ZeroDivisionError`` or returned a non-finite value)."""
 
 
 def numeric_rate_value(name: str) -> float | None:
@@ -166,27 +167,29 @@ class SteadyProblem:
         SingularStateError
             A closure denominator vanishes at ``x``.
         """
-        try:
-            out = self.compiled.rhs(np.asarray(x, dtype=np.float64), self.vector(value))
-        except ZeroDivisionError:
-            raise SingularStateError(self._singular_message(x)) from None
-        return out
+        return self._call(self.compiled.rhs, x, value)
 
     def jacobian(self, x: np.ndarray, value: float | None = None) -> np.ndarray:
         """``∂f/∂x`` at ``x`` (raises :class:`SingularStateError` where a denominator vanishes)."""
-        try:
-            return self.compiled.jacobian(np.asarray(x, dtype=np.float64), self.vector(value))
-        except ZeroDivisionError:
-            raise SingularStateError(self._singular_message(x)) from None
+        return self._call(self.compiled.jacobian, x, value)
 
     def rate_derivative(self, x: np.ndarray, value: float | None = None) -> np.ndarray:
         """``∂f/∂p`` for the free rate ``p`` at ``x``."""
         if self.free_index is None:
             raise SteadyStateError("this problem has no varied rate")
+        return self._call(self.compiled.sensitivities, x, value)[:, self.free_index]
+
+    def _call(self, function: Any, x: np.ndarray, value: float | None) -> np.ndarray:
+        # the generated code raises ZeroDivisionError (integer powers of 0) or returns NaN/inf
+        # (0/0 under numpy's error model) where a closure denominator vanishes
+        x = np.asarray(x, dtype=np.float64)
         try:
-            return self.compiled.sensitivities(np.asarray(x, dtype=np.float64), self.vector(value))[:, self.free_index]
+            out = function(x, self.vector(value))
         except ZeroDivisionError:
             raise SingularStateError(self._singular_message(x)) from None
+        if not np.isfinite(out).all() and np.isfinite(x).all():
+            raise SingularStateError(self._singular_message(x))
+        return out
 
     def full_state(self, x: np.ndarray) -> np.ndarray:
         """Every window class (``model.window_names`` order) from reduced state(s) ``x``."""
