@@ -88,6 +88,13 @@ class Shape:
     lattice_name: str
     fraction: float = 1.0
     positions: np.ndarray = field(default=None, repr=False)  # type: ignore[assignment]
+    bond_kinds: tuple[str | None, ...] = ()
+    sublattices: tuple[str, ...] | None = None
+
+    @property
+    def kind(self) -> str | None:
+        """The bond kind of a pair shape (``None`` for other sizes or kindless bonds)."""
+        return self.bond_kinds[0] if self.size == 2 and self.bond_kinds else None
 
     @property
     def embeddings_per_site(self) -> float:
@@ -107,12 +114,17 @@ class Shape:
         return sum(position in b for b in self.bonds)
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        rec: dict[str, Any] = {
             "name": self.name,
             "size": self.size,
             "sites": np.asarray(self.positions).tolist(),
             "embeddings_per_site": self.embeddings_per_site,
         }
+        if any(k is not None for k in self.bond_kinds):
+            rec["bonds"] = [[a, b, k] for (a, b), k in zip(self.bonds, self.bond_kinds)]
+        if self.sublattices is not None:
+            rec["sublattices"] = list(self.sublattices)
+        return rec
 
     def __repr__(self) -> str:
         return (
@@ -151,6 +163,11 @@ class ClusterClass:
     @property
     def size(self) -> int:
         return self.shape.size
+
+    @property
+    def bond_kind(self) -> str | None:
+        """The bond kind a pair class sits on (``None`` for other sizes or kindless bonds)."""
+        return self.shape.kind
 
     def to_json(self) -> dict[str, Any]:
         return {"name": self.name, "states": list(self.states), "multiplicity": self.multiplicity}
@@ -220,7 +237,7 @@ class _EnumeratorBase:
         d = lattice.dimension
         return {self._fixed_form(np.array([(0,) * d + (b,)], dtype=np.int64)) for b in range(lattice.n_basis)}
 
-    def _estimate(self, lattice: "Lattice", max_size: int) -> float:
+    def estimate(self, lattice: "Lattice", max_size: int) -> float:
         """Rough number of shapes of size ``max_size``.
 
         The fixed (translation-distinct) forms of small sizes are counted exactly — as long as
@@ -242,7 +259,7 @@ class _EnumeratorBase:
 
     def _fixed_counts(self, lattice: "Lattice", max_size: int) -> list[int]:
         """Exact numbers of fixed forms of sizes 1, 2, … while growing them costs little (cached)."""
-        key = (type(self).__name__, lattice.name, lattice.vectors.tobytes(), lattice.basis.tobytes())
+        key = (type(self).__name__, lattice.name, lattice.geometry_key)
         counts = _FIXED_COUNTS.get(key)
         if counts is not None and (len(counts) >= max_size or counts[-1] < 0):
             return [c for c in counts if c >= 0]
@@ -269,7 +286,7 @@ class _EnumeratorBase:
         if int(max_size) != max_size or max_size < 1:
             raise SizeLimitError(f"cluster size must be a positive integer, got {max_size!r}")
         max_size = int(max_size)
-        estimate = self._estimate(lattice, max_size)
+        estimate = self.estimate(lattice, max_size)
         if estimate > self.max_shapes:
             raise SizeLimitError(
                 f"enumerating {self.name} clusters of size up to {max_size} on {lattice.name!r} would "
@@ -298,7 +315,7 @@ class _EnumeratorBase:
             rep = self._ordered_representative(lattice, np.array(self._form_keys(canon), dtype=np.int64))
             drafts.append(self._build_shape(lattice, group, rep, len(members)))
         drafts.sort(key=lambda s: _shape_sort_key(lattice, s))
-        _assign_names(drafts, size, self.path_based)
+        _assign_names(drafts, size, self.path_based, lattice)
         total = sum(s.n_orientations for s in drafts)
         for s in drafts:
             s.fraction = s.n_orientations / total
@@ -351,6 +368,10 @@ class _EnumeratorBase:
             n_basis=lattice.n_basis,
             lattice_name=lattice.name,
             positions=lattice.positions(rep),
+            bond_kinds=tuple(lattice.bond_kind(keys_t[i], keys_t[j]) for i, j in bonds),
+            sublattices=None
+            if lattice.sublattice_labels is None
+            else tuple(lattice.sublattice_labels[k[-1]] for k in keys_t),
         )
 
 
@@ -423,7 +444,14 @@ def _shape_sort_key(lattice, shape: Shape) -> tuple:
     pos = np.asarray(shape.positions)
     d2 = ((pos[:, None, :] - pos[None, :, :]) ** 2).sum(-1)
     extent = round(float(d2.sum()) / 2, 6)
-    return (len(shape.bonds), -extent, tuple(sorted(round(float(x), 6) for x in d2.ravel())), shape.sites)
+    return (
+        len(shape.bonds),
+        tuple(sorted(k or "" for k in shape.bond_kinds)),
+        -extent,
+        tuple(sorted(round(float(x), 6) for x in d2.ravel())),
+        shape.sublattices or (),
+        shape.sites,
+    )
 
 
 def _middle_angle(shape: Shape) -> float:
@@ -434,7 +462,21 @@ def _middle_angle(shape: Shape) -> float:
     return math.degrees(math.acos(max(-1.0, min(1.0, cosang))))
 
 
-def _assign_names(shapes: list[Shape], size: int, path_based: bool) -> None:
+def _decoration(lattice: Any, shape: Shape) -> str:
+    """What tells shapes of one geometry apart in names: a pair's bond kind (on lattices with two
+    or more kinds) and the sublattice labels of the sites (on sublattice-resolved lattices)."""
+    if lattice is None:
+        return ""
+    parts = []
+    if shape.size == 2 and shape.bond_kinds and lattice.has_bond_kinds:
+        parts.append(str(shape.bond_kinds[0]))
+    labels = lattice.sublattice_labels
+    if labels is not None and len(set(labels)) > 1 and shape.sublattices is not None:
+        parts.append("".join(shape.sublattices))
+    return "".join(parts)
+
+
+def _assign_names(shapes: list[Shape], size: int, path_based: bool, lattice: Any = None) -> None:
     base: list[str] = []
     for s in shapes:
         if size == 1:
@@ -453,34 +495,46 @@ def _assign_names(shapes: list[Shape], size: int, path_based: bool) -> None:
         else:
             prefix = {4: "tetra", 5: "penta", 6: "hexa"}.get(size, f"n{size}")
             base.append(("chain-" if path_based else "") + prefix)
-    # a single bent 3-site shape is just "angled"
+    decos = [_decoration(lattice, s) for s in shapes]
     bent = [n for n in base if n.startswith("angled")]
-    if len(bent) == 1:
+    bent_decos = [d for n, d in zip(base, decos) if n.startswith("angled")]
+    # a single bent 3-site shape is just "angled" (also when decorations alone tell several apart)
+    if len(bent) == 1 or (len(set(bent)) == 1 and all(bent_decos) and len(set(bent_decos)) == len(bent)):
         base = ["angled" if n.startswith("angled") else n for n in base]
+    full = [b + (f"-{d}" if d else "") for b, d in zip(base, decos)]
     counts: dict[str, int] = {}
-    for n in base:
+    for n in full:
         counts[n] = counts.get(n, 0) + 1
     seen: dict[str, int] = {}
-    for s, n in zip(shapes, base):
+    for s, b, deco, n in zip(shapes, base, decos, full):
         if size >= 4:
             seen[n] = seen.get(n, 0) + 1
             s.name = f"{n}-{seen[n]}"
+            s.symbol = _symbol_for(f"{b}-{seen[n]}", size, deco)
         elif counts[n] > 1:
             seen[n] = seen.get(n, 0) + 1
-            s.name = f"{n}-{chr(ord('a') + seen[n] - 1)}"
+            letter = chr(ord("a") + seen[n] - 1)
+            s.name = f"{n}-{letter}"
+            s.symbol = _symbol_for(f"{b}-{letter}", size, deco)
         else:
             s.name = n
-        s.symbol = _symbol_for(s.name, size)
+            s.symbol = _symbol_for(b, size, deco)
 
 
-def _symbol_for(name: str, size: int) -> str:
+def _symbol_for(name: str, size: int, deco: str = "") -> str:
+    """Variable prefix of a shape: ``C``, ``Ca``, ``L``, ``A90b``, ``K4_1`` (decoration after the head)."""
     if size <= 2:
-        return "C" if "-" not in name else "C" + name.split("-")[1]
+        return "C" + deco + ("" if "-" not in name else name.split("-")[1])
     if name.startswith(("linear", "angled", "triangle")):
         head = name[0].upper()
         rest = name.replace("linear", "").replace("angled", "").replace("triangle", "").replace("-", "")
-        return head + rest
-    return "K" + name.replace("chain-", "P").replace("tetra", "4").replace("penta", "5").replace("hexa", "6").replace("-", "_")
+        digits = "".join(ch for ch in rest if ch.isdigit())
+        return head + digits + deco + rest[len(digits):]
+    old = "K" + name.replace("chain-", "P").replace("tetra", "4").replace("penta", "5").replace("hexa", "6").replace("-", "_")
+    if not deco:
+        return old
+    stem, _, number = old.rpartition("_")
+    return f"{stem}{deco}_{number}"
 
 
 # ---------------------------------------------------------------------------------- classes

@@ -22,6 +22,9 @@ __all__ = [
     "DataError",
     "ClosureError",
     "IntegrationError",
+    "BondError",
+    "LatticeFileError",
+    "StructureError",
     "SteadyStateError",
 ]
 
@@ -91,6 +94,19 @@ class IntegrationError(LatticeClosureError):
 class OutputDirectoryError(LatticeClosureError):
     """An output directory exists and is not empty (and neither resume nor overwrite was asked for),
     or it belongs to a run with other parameters."""
+
+
+class BondError(GeometryError):
+    """A bond rule that references a missing basis site, lists a zero or contradictory bond, yields
+    no bonds or a disconnected bond graph, or names a bond kind the lattice does not have."""
+
+
+class LatticeFileError(LatticeClosureError):
+    """A lattice file that cannot be read, has unknown keys, or values of the wrong type."""
+
+
+class StructureError(LatticeClosureError):
+    """A crystal-structure file that cannot be read or lacks the requested species or layer."""
 
 
 class SteadyStateError(LatticeClosureError):

@@ -1,18 +1,31 @@
 """The whole plugin contract of latticeclosure.
 
-Every hook returns a sequence of objects of one kind. Each object has a unique ``name`` within its
-kind. Built-in plugins (``latticeclosure_std``, ``latticeclosure_nmc``) implement exactly these hooks
+Every hook returns a sequence of objects of one kind; the kind is the hook's name without the
+``latticeclosure_`` prefix, and the return type names the :mod:`latticeclosure.protocols` protocol
+its objects must satisfy (checked when the registry collects them). Each object has a unique
+``name`` within its kind. The plugin sets shipped with latticeclosure implement exactly these hooks
 and are registered through the ``latticeclosure`` entry-point group like any third-party plugin.
 
-Objects are configured through their constructor parameters or an ``options`` mapping given to
-:meth:`configure`, never through module globals.
+Objects are configured through their constructor parameters or ``configure(**options)`` (which
+returns a configured copy), never through module globals.
 """
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Sequence
 
 import pluggy
+
+from .protocols import (
+    CliCommand,
+    Closure,
+    ClusterEnumerator,
+    DataBackend,
+    Dynamics,
+    Lattice,
+    Model,
+    RateNaming,
+)
 
 PROJECT_NAME = "latticeclosure"
 
@@ -21,92 +34,74 @@ hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
 
 
 @hookspec
-def latticeclosure_lattices() -> Sequence[Any]:
-    """Return :class:`latticeclosure.lattice.Lattice` objects.
+def latticeclosure_lattices() -> Sequence[Lattice]:
+    """Return lattices (usually :class:`latticeclosure.lattice.Lattice` objects).
 
-    A lattice is defined only by Bravais vectors, basis and the nearest-neighbour rule; symmetry,
-    supercells and clusters are computed from it. ``configure(**options)`` returns a modified copy.
+    A lattice is defined by Bravais vectors, basis and its bonds; symmetry, supercells and clusters
+    are computed from it.
     """
 
 
 @hookspec
-def latticeclosure_cluster_enumerators() -> Sequence[Any]:
-    """Return cluster enumerators.
+def latticeclosure_cluster_enumerators() -> Sequence[ClusterEnumerator]:
+    """Return cluster enumerators (:class:`latticeclosure.protocols.ClusterEnumerator`)."""
 
-    Protocol: ``name``, ``description``, ``path_based`` (bool), ``enumerate(lattice, max_size) ->
-    list[Shape]`` (see :class:`latticeclosure.clusters.Shape`; raise ``SizeLimitError`` beyond a
-    configurable limit), ``configure(**options)``.
+
+@hookspec
+def latticeclosure_dynamics() -> Sequence[Dynamics]:
+    """Return reaction generators for the window method.
+
+    Either one rate constant per reaction orbit (:class:`~latticeclosure.protocols.OrbitDynamics`,
+    like ``swap``) or named rates given by rules (:class:`~latticeclosure.protocols.RuleDynamics`,
+    like ``flip``).
     """
 
 
 @hookspec
-def latticeclosure_dynamics() -> Sequence[Any]:
-    """Return reaction generators (dynamics) for the window method.
+def latticeclosure_closures() -> Sequence[Closure]:
+    """Return closure families (:class:`latticeclosure.protocols.Closure`).
 
-    Protocol (see :mod:`latticeclosure.equations.dynamics`): ``name``, ``description``,
-    ``exclude_closed``, ``configure(**options)`` and either ``events(lattice, window, pattern, q,
-    bonds)`` yielding :class:`~latticeclosure.equations.dynamics.Event` records (one rate constant per
-    reaction orbit, like ``swap``) or ``rules(species)`` + ``events_for(...)`` (named rates, like
-    ``flip``).
+    Families that also satisfy :class:`~latticeclosure.protocols.FittableClosure` can be calibrated
+    on data.
     """
 
 
 @hookspec
-def latticeclosure_closures() -> Sequence[Any]:
-    """Return closure families (see :class:`latticeclosure.closures.base.ClosureFamily`).
+def latticeclosure_data_backends() -> Sequence[DataBackend]:
+    """Return data backends: simulators producing trajectory datasets (:class:`~latticeclosure.protocols.DataBackend`)."""
 
-    Protocol: ``name``, ``description``, ``configure(**options)``, ``can_close(cls, index)``,
-    ``parameters(cls, index) -> list[sympy.Symbol]`` (free parameters; empty for fixed closures),
-    ``expression(cls, index, params=None) -> sympy.Expr`` in symbols named by class names (singlets
-    included). Parametric families (:class:`~latticeclosure.closures.base.ParametricClosure`) can be
-    calibrated on data.
+
+@hookspec
+def latticeclosure_models() -> Sequence[Model]:
+    """Return models (usually :class:`latticeclosure.model.Model` objects).
+
+    A model bundles a lattice, species, energy, dynamics, rate naming, closure presets and the study
+    that ``latticeclosure run --model NAME`` performs. At most one registered model may declare
+    ``default = True``: the model ``latticeclosure run`` uses without ``--model``.
     """
 
 
 @hookspec
-def latticeclosure_data_backends() -> Sequence[Any]:
-    """Return data backends: simulators producing trajectory datasets.
+def latticeclosure_rate_namings() -> Sequence[RateNaming]:
+    """Return rate namings (:class:`latticeclosure.protocols.RateNaming`).
 
-    Protocol (see :class:`latticeclosure.anneal.backend.AnnealBackend`): ``name``, ``description``,
-    ``configure(**options)``, ``run(model, x, L, seed, schedule, record_every, ...) -> Trajectory``.
+    A naming that applies replaces the generic deterministic ``k1 … kN``; it must name every
+    reaction uniquely.
     """
 
 
 @hookspec
-def latticeclosure_models() -> Sequence[Any]:
-    """Return models (:class:`latticeclosure.model.Model`).
+def latticeclosure_closure_presets() -> Sequence[Closure]:
+    """Return named closure presets: configured closure families under a new name.
 
-    A model bundles a lattice name, species (with their properties), an energy table over an energy
-    cluster shape, the dynamics name, a rate-naming name, closure-preset names, default schedule,
-    size and stoichiometries. ``configure(**options)`` returns a modified model.
+    Same protocol as :func:`latticeclosure_closures`; :meth:`latticeclosure.registry.Registry.resolve`
+    looks a closure name up among the closures first, then among the presets.
     """
 
 
 @hookspec
-def latticeclosure_rate_namings() -> Sequence[Any]:
-    """Return rate/variable namings.
+def latticeclosure_cli_commands() -> Sequence[CliCommand]:
+    """Return CLI subcommands (:class:`latticeclosure.protocols.CliCommand`).
 
-    Protocol: ``name``, ``description``, ``applies(*, lattice, species, dynamics, window_size) ->
-    bool`` and ``rate_name(reaction) -> str | None`` (``reaction`` is a
-    :class:`latticeclosure.equations.Reaction`). A naming that applies replaces the generic
-    deterministic ``k1 … kN``, e.g. the paper's ``k1 … k8`` for the triangular pair window with
-    ``exclude_closed``; it must name every reaction uniquely.
-    """
-
-
-@hookspec
-def latticeclosure_closure_presets() -> Sequence[Any]:
-    """Return named closure presets: configured closure families under a new name (e.g. ``SA``).
-
-    Same protocol as :func:`latticeclosure_closures`; the registry looks a closure name up among the
-    closures first, then among the presets.
-    """
-
-
-@hookspec
-def latticeclosure_cli_commands() -> Sequence[Any]:
-    """Return CLI subcommands (:class:`latticeclosure.cli.Command`).
-
-    Protocol: ``name``, ``help``, optional ``description``, ``add_arguments(parser)`` and
-    ``run(args) -> int``. Keep heavy imports (numba, sympy, matplotlib) inside ``run``.
+    Keep heavy imports (numba, sympy, matplotlib) inside ``run``.
     """

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 from .errors import ConfigurationError
+from .io.jsonsafe import to_jsonable
 
 if TYPE_CHECKING:  # pragma: no cover
     from .anneal.energy import ClusterEnergy
@@ -220,9 +221,18 @@ class Model:
             "x_species": self.composition_species,
             "dynamics": self.dynamics,
             "energy": self.energy.to_json() if self.energy is not None else None,
-            "options": _jsonable(self.options),
+            "options": to_jsonable(self.options),
             "description": self.description,
         }
+
+    def fingerprint(self) -> str:
+        """What defines the model's configurations and energies: lattice, species and energy table.
+
+        Checkpoints and finished datasets record it, so that a resumed run refuses files written for
+        another model.
+        """
+        energy = self.energy.fingerprint() if self.energy is not None else "none"
+        return f"{self.lattice_name}|{','.join(self.species)}|{energy}"
 
     def describe(self) -> dict[str, Any]:
         """Summary for listings."""
@@ -233,16 +243,6 @@ class Model:
             "description": self.description,
             "stoichiometries": list(self.stoichiometries),
         }
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, (str, int, float, bool)) or value is None:
-        return value
-    return repr(value)
 
 
 def realise_composition(

@@ -24,7 +24,9 @@ import difflib
 import importlib.metadata
 import inspect
 import itertools
+import os
 import types
+import typing
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -33,9 +35,12 @@ import pluggy
 
 from . import hookspecs
 from .errors import DuplicateNameError, LatticeClosureError, UnknownNameError
+from .protocols import describe_protocol, missing_members
 
 __all__ = [
     "KINDS",
+    "PROTOCOLS",
+    "DISABLE_ENV",
     "PluginError",
     "check_kind",
     "Source",
@@ -43,6 +48,8 @@ __all__ = [
     "Registry",
     "get_registry",
     "reset_registry",
+    "disable_plugins",
+    "disabled_from_environment",
     "get_lattice",
     "get_cluster_enumerator",
     "get_dynamics",
@@ -53,41 +60,52 @@ __all__ = [
     "get_closure_preset",
 ]
 
-#: Plugin kinds, in the order of the hook specification. The hook of kind ``k`` is
-#: ``latticeclosure_<k>``.
-KINDS: tuple[str, ...] = (
-    "lattices",
-    "cluster_enumerators",
-    "dynamics",
-    "closures",
-    "data_backends",
-    "models",
-    "rate_namings",
-    "closure_presets",
-    "cli_commands",
-)
-
-_SINGULAR: dict[str, str] = {
-    "lattices": "lattice",
-    "cluster_enumerators": "cluster enumerator",
-    "dynamics": "dynamics",
-    "closures": "closure",
-    "data_backends": "data backend",
-    "models": "model",
-    "rate_namings": "rate naming",
-    "closure_presets": "closure preset",
-    "cli_commands": "CLI command",
-}
-
-_PLURAL: dict[str, str] = {kind: kind.replace("_", " ") for kind in KINDS}
-_PLURAL["cli_commands"] = "CLI commands"
-
 _PREFIX = hookspecs.PROJECT_NAME + "_"
 _IMPL_MARK = hookspecs.PROJECT_NAME + "_impl"  # attribute pluggy's HookimplMarker sets
+_SPEC_MARK = hookspecs.PROJECT_NAME + "_spec"  # attribute pluggy's HookspecMarker sets
+
+
+def _hook_protocols() -> dict[str, Any]:
+    """Kind → protocol, read from the hook specifications (their ``Sequence[Protocol]`` return types)."""
+    found: dict[str, Any] = {}
+    for name, fn in vars(hookspecs).items():
+        if name.startswith(_PREFIX) and callable(fn) and hasattr(fn, _SPEC_MARK):
+            returned = typing.get_type_hints(fn, vars(hookspecs))["return"]
+            found[name[len(_PREFIX):]] = typing.get_args(returned)[0]
+    return found
+
+
+#: Protocol of every plugin kind, derived from :mod:`latticeclosure.hookspecs`.
+PROTOCOLS: dict[str, Any] = _hook_protocols()
+
+#: Plugin kinds, in the order of the hook specification. The hook of kind ``k`` is
+#: ``latticeclosure_<k>``.
+KINDS: tuple[str, ...] = tuple(PROTOCOLS)
+
+#: Kinds whose names :meth:`Registry.resolve` also looks up in another kind (presets of closures).
+_FALLBACK_KINDS: dict[str, str] = {"closures": "closure_presets"}
+
+
+def _singular(kind: str) -> str:
+    """``"cluster_enumerators"`` → ``"cluster enumerator"`` (for messages)."""
+    if kind == "cli_commands":
+        return "CLI command"
+    if kind == "dynamics":
+        return kind
+    return kind[:-1].replace("_", " ")
+
+
+def _plural(kind: str) -> str:
+    return "CLI commands" if kind == "cli_commands" else kind.replace("_", " ")
+
+
 _HOOK_NAMES: frozenset[str] = frozenset(_PREFIX + kind for kind in KINDS)
 
 #: Distribution that ships the core and the built-in plugin sets; listed first.
 _CORE_DISTRIBUTION = hookspecs.PROJECT_NAME
+
+#: Environment variable with comma-separated names of plugins not to load.
+DISABLE_ENV = "LATTICECLOSURE_DISABLE_PLUGINS"
 
 
 class PluginError(LatticeClosureError):
@@ -185,6 +203,9 @@ class Registry:
         ``False`` gives an empty registry, useful in tests.
     group : str, default ``"latticeclosure"``
         Entry-point group to load.
+    disabled : iterable of str
+        Names of plugins (entry-point names, e.g. ``"nmc"``) not to load at all: a broken or unwanted
+        plugin is never imported.
 
     Raises
     ------
@@ -193,13 +214,22 @@ class Registry:
         plugin implements an unknown hook.
     """
 
-    def __init__(self, *, load_entrypoints: bool = True, group: str = hookspecs.PROJECT_NAME) -> None:
+    def __init__(
+        self,
+        *,
+        load_entrypoints: bool = True,
+        group: str = hookspecs.PROJECT_NAME,
+        disabled: Iterable[str] = (),
+    ) -> None:
         self._pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
         self._pm.add_hookspecs(hookspecs)
         self._group = group
         self._order: dict[str, int] = {}
         self._counter = itertools.count()
         self._cache: dict[str, dict[str, Entry]] = {}
+        self.disabled: tuple[str, ...] = tuple(dict.fromkeys(n for n in disabled if n))
+        for name in self.disabled:
+            self._pm.set_blocked(name)
         if load_entrypoints:
             self._load_entrypoints()
 
@@ -224,8 +254,9 @@ class Registry:
             )
             if isinstance(exc, pluggy.PluginValidationError):
                 raise PluginError(f"cannot register plugin {where}: {exc}") from exc
+            name = f" (run without it: --disable-plugin {culprit[1].name})" if culprit else ""
             raise PluginError(
-                f"cannot load plugin {where}: {type(exc).__name__}: {exc}"
+                f"cannot load plugin {where}: {type(exc).__name__}: {_first_line(exc)}{name}"
             ) from exc
         for name, plugin in self._pm.list_name_plugin():
             if plugin is None:  # blocked
@@ -381,9 +412,11 @@ class Registry:
                 result = impl.function()
             except Exception as exc:  # noqa: BLE001 - attribute the failure to the plugin
                 raise PluginError(
-                    f"plugin {source}: {hook_name}() failed: {type(exc).__name__}: {exc}"
+                    f"plugin {source}: {hook_name}() failed: {type(exc).__name__}: {_first_line(exc)} "
+                    f"(run without it: --disable-plugin {source.plugin})"
                 ) from exc
             for obj in _as_objects(result, source, hook_name):
+                _check_protocol(kind, obj, source)
                 name = obj.name
                 if name in found:
                     first = found[name].source
@@ -393,7 +426,7 @@ class Registry:
                         else f"by {first} and by {source}"
                     )
                     raise DuplicateNameError(
-                        f"duplicate {_SINGULAR[kind]} name {name!r}: registered {both}; "
+                        f"duplicate {_singular(kind)} name {name!r}: registered {both}; "
                         f"rename one of them"
                     )
                 found[name] = Entry(kind, name, obj, source)
@@ -414,28 +447,21 @@ class Registry:
             return entries[name]
         except (KeyError, TypeError):
             pass
-        plural = _PLURAL[kind]
+        plural = _plural(kind)
         if not entries:
             raise UnknownNameError(
-                f"unknown {_SINGULAR[kind]} {name!r}: no {plural} are registered "
+                f"unknown {_singular(kind)} {name!r}: no {plural} are registered "
                 "(is latticeclosure installed, so that its entry points are visible?)"
             )
         raise UnknownNameError(
-            f"unknown {_SINGULAR[kind]} {name!r}; known {plural}: {', '.join(sorted(entries))}"
+            f"unknown {_singular(kind)} {name!r}; known {plural}: {', '.join(sorted(entries))}"
             f"{_suggest(str(name), entries)}"
         )
 
     def get(self, kind: str, name: str, **options: Any) -> Any:
-        """The object ``name`` of ``kind``, or ``obj.configure(**options)`` when options are given.
+        """The object registered as ``name`` of ``kind`` (configured by ``options``).
 
-        Parameters
-        ----------
-        kind : str
-            One of :meth:`kinds`.
-        name : str
-            Registered name of the object.
-        **options
-            Passed to the object's ``configure`` method, which returns a configured copy.
+        Unlike :meth:`resolve`, this looks in ``kind`` only (no presets) and accepts names only.
 
         Raises
         ------
@@ -444,16 +470,76 @@ class Registry:
         PluginError
             If options are given but the object has no ``configure`` method.
         """
-        obj = self.entry(kind, name).obj
-        if not options:
-            return obj
-        configure = getattr(obj, "configure", None)
-        if not callable(configure):
+        return _configured(kind, name, self.entry(kind, name).obj, options)
+
+    def resolve(self, kind: str, name_or_object: Any, **options: Any) -> Any:
+        """The object of ``kind`` for a registered name or an object, configured by ``options``.
+
+        This is the one place where names become objects: public entry points that accept names call
+        it once, at their top, and pass objects on. A closure name is looked up among the closures
+        first, then among the closure presets.
+
+        Parameters
+        ----------
+        kind : str
+            One of :meth:`kinds`.
+        name_or_object : str or object
+            A registered name, or an object satisfying the kind's protocol
+            (:data:`PROTOCOLS`), which is returned as it is (configured when options are given).
+        **options
+            Passed to the object's ``configure`` method, which returns a configured copy.
+
+        Raises
+        ------
+        UnknownNameError
+            For an unknown name; the message lists the known names (presets included).
+        PluginError
+            For an object that lacks a member of the kind's protocol, or options for an object
+            without ``configure``.
+        """
+        check_kind(kind)
+        if not isinstance(name_or_object, str):
+            missing = missing_members(name_or_object, PROTOCOLS[kind])
+            if missing:
+                raise PluginError(
+                    f"{_describe(name_or_object)} is not a {_singular(kind)}: it lacks "
+                    f"{', '.join(missing)} (a {_singular(kind)} has {describe_protocol(PROTOCOLS[kind])})"
+                )
+            return _configured(kind, getattr(name_or_object, "name", "?"), name_or_object, options)
+        fallback = _FALLBACK_KINDS.get(kind)
+        entries = self.entries(kind)
+        if name_or_object in entries or fallback is None:
+            return self.get(kind, name_or_object, **options)
+        extra = self.entries(fallback)
+        if name_or_object in extra:
+            return self.get(fallback, name_or_object, **options)
+        known = sorted(set(entries) | set(extra))
+        raise UnknownNameError(
+            f"unknown {_singular(kind)} {name_or_object!r}; known {_plural(kind)} and "
+            f"{_plural(fallback)}: {', '.join(known)}{_suggest(name_or_object, known)}"
+        )
+
+    def default_model(self) -> Any:
+        """The model that declares ``default = True`` (used by ``latticeclosure run`` without ``--model``).
+
+        Raises
+        ------
+        PluginError
+            If two models claim to be the default (both named with their plugins).
+        UnknownNameError
+            If none does.
+        """
+        claimants = [e for e in self.entries("models").values() if getattr(e.obj, "default", False) is True]
+        if len(claimants) > 1:
             raise PluginError(
-                f"{_SINGULAR[kind]} {name!r} takes no options (it has no configure method); "
-                f"got {', '.join(sorted(options))}"
+                "two models claim to be the default model: "
+                + " and ".join(f"{e.name!r} of {e.source}" for e in claimants[:2])
+                + "; give --model NAME, or disable one plugin"
             )
-        return configure(**options)
+        if not claimants:
+            known = ", ".join(self.names("models")) or "none"
+            raise UnknownNameError(f"no registered model declares itself the default; give --model NAME (models: {known})")
+        return claimants[0].obj
 
     def source(self, kind: str, name: str) -> Source:
         """Distribution and module that contributed the object ``name`` of ``kind``."""
@@ -500,6 +586,43 @@ def _as_objects(result: Any, source: Source, hook_name: str) -> list[Any]:
     return objects
 
 
+def _first_line(exc: BaseException) -> str:
+    """The first line of an exception's message, cut to 200 characters (messages stay short)."""
+    text = str(exc).strip().splitlines()
+    line = text[0] if text else type(exc).__name__
+    return line if len(line) <= 200 else line[:197] + "..."
+
+
+def _describe(obj: Any) -> str:
+    name = getattr(obj, "name", None)
+    cls = type(obj)
+    where = f"{cls.__module__}.{cls.__qualname__}"
+    return f"{name!r} ({where})" if isinstance(name, str) else f"object of type {where}"
+
+
+def _check_protocol(kind: str, obj: Any, source: Source) -> None:
+    """Refuse an object that lacks a member of its kind's protocol, naming plugin, object and member."""
+    missing = missing_members(obj, PROTOCOLS[kind])
+    if missing:
+        raise PluginError(
+            f"plugin {source}: {_singular(kind)} {_describe(obj)} lacks "
+            f"{', '.join(repr(m) for m in missing)}; a {_singular(kind)} needs "
+            f"{describe_protocol(PROTOCOLS[kind])} (run without it: --disable-plugin {source.plugin})"
+        )
+
+
+def _configured(kind: str, name: str, obj: Any, options: Mapping[str, Any]) -> Any:
+    if not options:
+        return obj
+    configure = getattr(obj, "configure", None)
+    if not callable(configure):
+        raise PluginError(
+            f"{_singular(kind)} {name!r} takes no options (it has no configure method); "
+            f"got {', '.join(sorted(options))}"
+        )
+    return configure(**options)
+
+
 def _declared_entrypoints(group: str) -> list[tuple[str, importlib.metadata.EntryPoint]]:
     """(distribution, entry point) pairs of ``group`` in pluggy's loading order.
 
@@ -533,14 +656,32 @@ def _normalise(dist_name: str) -> str:
 
 # ---------------------------------------------------------------------- process-wide registry
 _REGISTRY: Registry | None = None
+_DISABLED: tuple[str, ...] = ()
+
+
+def disabled_from_environment() -> tuple[str, ...]:
+    """Plugin names listed in ``LATTICECLOSURE_DISABLE_PLUGINS`` (comma-separated)."""
+    raw = os.environ.get(DISABLE_ENV, "")
+    return tuple(name.strip() for name in raw.split(",") if name.strip())
 
 
 def get_registry() -> Registry:
-    """The process-wide registry, built (and its plugins loaded and validated) on first call."""
+    """The process-wide registry, built (and its plugins loaded and validated) on first call.
+
+    Plugins named in ``LATTICECLOSURE_DISABLE_PLUGINS`` or given to :func:`disable_plugins` are not
+    loaded.
+    """
     global _REGISTRY
     if _REGISTRY is None:
-        _REGISTRY = Registry()
+        _REGISTRY = Registry(disabled=disabled_from_environment() + _DISABLED)
     return _REGISTRY
+
+
+def disable_plugins(names: Iterable[str]) -> None:
+    """Do not load the plugins ``names`` (e.g. ``["nmc"]``); takes effect on the next :func:`get_registry`."""
+    global _DISABLED
+    _DISABLED = tuple(dict.fromkeys(list(_DISABLED) + [n for n in names if n]))
+    reset_registry()
 
 
 def reset_registry() -> None:

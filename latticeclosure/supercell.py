@@ -1,4 +1,4 @@
-"""Periodic supercells: site indexing, neighbour tables (numpy, for numba) and networkx graphs.
+"""Periodic supercells: site indexing, bond-neighbour tables (numpy, for numba) and networkx graphs.
 
 Site index convention: ``index = ravel_multi_index((n_1, …, n_d, b), (L_1, …, L_d, n_basis))``,
 i.e. C order with the basis index fastest. A configuration is an integer array of length
@@ -73,8 +73,9 @@ class Supercell:
     def neighbours(self) -> np.ndarray:
         """(n_sites, z_max) int64 neighbour table, padded with -1 where coordination is smaller.
 
-        Row ``i`` lists the neighbour indices of site ``i`` in the lattice's neighbour order; a
-        neighbour that wraps onto an already listed site (too small a supercell) raises instead.
+        Row ``i`` lists the indices of the sites bonded to site ``i`` (every bond kind) in the
+        lattice's neighbour order; a neighbour that wraps onto an already listed site (too small a
+        supercell) raises instead.
         """
         lat = self.lattice
         zmax = max(lat.coordination)
@@ -103,7 +104,7 @@ class Supercell:
         return (self.neighbours >= 0).sum(axis=1)
 
     def graph(self) -> "networkx.Graph":
-        """The nearest-neighbour graph as a networkx Graph (node attribute ``key``, ``pos``)."""
+        """The bond graph as a networkx Graph (node attribute ``key``, ``pos``)."""
         import networkx as nx
 
         g = nx.Graph()
@@ -118,7 +119,7 @@ class Supercell:
 
     @cached_property
     def bonds(self) -> np.ndarray:
-        """(n_bonds, 2) array of nearest-neighbour bonds, each once with i < j."""
+        """(n_bonds, 2) array of the bonds (every kind), each once with i < j."""
         nbr = self.neighbours
         i = np.repeat(np.arange(self.n_sites), nbr.shape[1])
         j = nbr.ravel()

@@ -1,30 +1,85 @@
-"""Space groups computed from the neighbour vectors of a lattice.
+"""Space groups of lattices: spglib for the site positions, then the bond-preserving operations.
 
-Candidate point operations are never taken from a fixed list of angles: a frame of d linearly
-independent short vectors from basis site 0 is mapped onto every frame of vectors with the same Gram
-matrix around every basis site; each such map is a candidate rotation ``R = T S⁻¹``. A candidate is kept
-when it is orthogonal, maps lattice translations to lattice translations and the basis onto the
-lattice. Every kept operation is stored as an integer affine map on site keys,
+spglib (`Togo et al. <https://spglib.readthedocs.io>`_) computes the space group of the site positions
+(and sublattice labels). 2D lattices are embedded in 3D with a vacuum axis, 1D ones with two; only
+the distinct in-plane (in-line) actions are kept, and the input cell is never standardised or rotated:
+every operation is expressed on the given vectors and basis. Of those operations the ones that map the
+bond set (with its kinds) onto itself form the group G of the lattice. Every kept operation is stored
+as an integer affine map on site keys,
 
     n' = M n + k[b],   b' = perm[b],
 
-so that applying it to clusters is exact integer arithmetic.
+normalised so that basis site 0 of cell 0 lands in cell 0, so that applying it to clusters is exact
+integer arithmetic.
 """
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterable, Sequence
 
 import numpy as np
 
-from .lattice import TOLERANCE
+from .errors import GeometryError
 
 if TYPE_CHECKING:  # pragma: no cover
     from .lattice import Lattice
 
-__all__ = ["SymmetryOperation", "SpaceGroup", "translation_normal_form"]
+__all__ = ["SymmetryOperation", "SpaceGroup", "translation_normal_form", "site_operations", "pure_translations"]
+
+#: spglib's position tolerance, relative to the shortest Bravais vector.
+SYMPREC = 1e-5
+
+
+def site_operations(lattice: "Lattice") -> list[tuple[np.ndarray, np.ndarray]]:
+    """Space-group operations of the site positions (and labels), from spglib.
+
+    Returns
+    -------
+    list of (W, w)
+        ``W`` (d×d int) and ``w`` (d,) act on fractional coordinates of the lattice's own vectors,
+        ``x ↦ W x + w``; distinct in-plane actions only.
+    """
+    import spglib
+
+    d = lattice.dimension
+    scale = float(np.max(np.linalg.norm(lattice.vectors, axis=1)))
+    extent = float(np.max(np.linalg.norm(lattice.basis - lattice.basis[0], axis=1))) if lattice.n_basis > 1 else 0.0
+    vacuum = 10.0 * (scale + extent) + 1.0
+    cell = np.zeros((3, 3))
+    cell[:d, :d] = lattice.vectors
+    for i, axis in enumerate(range(d, 3)):
+        cell[axis, axis] = vacuum * (1.0 + 0.37 * i)  # two vacuum axes of different lengths (1D)
+    frac = np.zeros((lattice.n_basis, 3))
+    frac[:, :d] = lattice.fractional(lattice.basis)
+    symprec = SYMPREC * float(np.min(np.linalg.norm(lattice.vectors, axis=1)))
+    error_module = getattr(spglib, "error", None)
+    if error_module is not None and hasattr(error_module, "OLD_ERROR_HANDLING"):
+        error_module.OLD_ERROR_HANDLING = False  # errors as exceptions, not a None return
+    try:
+        data = spglib.get_symmetry((cell, frac, lattice.site_types), symprec=symprec)
+    except Exception as exc:  # pragma: no cover - spglib failure on a validated cell
+        raise GeometryError(f"lattice {lattice.name!r}: spglib could not find its symmetry: {exc}") from None
+    if data is None:  # pragma: no cover - old spglib error convention
+        raise GeometryError(f"lattice {lattice.name!r}: spglib could not find its symmetry")
+    out: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
+    for rot, trans in zip(data["rotations"], data["translations"]):
+        w_mat = np.asarray(rot[:d, :d], dtype=np.int64)
+        if np.any(rot[:d, d:]) or np.any(rot[d:, :d]):
+            continue  # mixes the plane with a vacuum axis: not an action on the lattice
+        shift = np.asarray(trans[:d], dtype=float)
+        shift = shift - np.floor(shift + 1e-9)
+        shift[np.abs(shift - 1.0) < 1e-9] = 0.0
+        key = (tuple(w_mat.ravel().tolist()), tuple(np.round(shift, 6).tolist()))
+        out.setdefault(key, (w_mat, shift))
+    return [out[k] for k in sorted(out)]
+
+
+def pure_translations(lattice: "Lattice") -> list[np.ndarray]:
+    """Fractional translations (not lattice vectors) that map the sites and labels onto themselves."""
+    d = lattice.dimension
+    eye = np.eye(d, dtype=np.int64)
+    return [w for w_mat, w in site_operations(lattice) if np.array_equal(w_mat, eye) and np.abs(w).max() > 1e-6]
 
 
 @dataclass(frozen=True)
@@ -98,38 +153,24 @@ class SpaceGroup:
 
     @classmethod
     def of(cls, lattice: "Lattice") -> "SpaceGroup":
-        """Compute the space group of ``lattice`` from its neighbour vectors."""
-        d = lattice.dimension
-        frames_source, radius = _source_frame(lattice)
-        s_mat = np.array(frames_source).T  # columns are the frame vectors
-        s_inv = np.linalg.inv(s_mat)
-        gram = s_mat.T @ s_mat
-        lengths = np.sqrt(np.diag(gram))
+        """The operations of the site positions (spglib) that preserve the bonds and their kinds."""
         a_t = lattice.vectors.T
         a_t_inv = np.linalg.inv(a_t)
         ops: dict[tuple, SymmetryOperation] = {}
-        for target_b in range(lattice.n_basis):
-            cand = [vec for _, vec, _ in lattice.sites_within(target_b, radius)]
-            per_slot = [
-                [v for v in cand if abs(np.linalg.norm(v) - lengths[i]) <= TOLERANCE * max(1.0, lengths[i])]
-                for i in range(d)
-            ]
-            for combo in itertools.product(*per_slot):
-                t_mat = np.array(combo).T
-                if not np.allclose(t_mat.T @ t_mat, gram, atol=1e-6 * max(1.0, gram.max())):
-                    continue
-                rot = t_mat @ s_inv
-                if not np.allclose(rot.T @ rot, np.eye(d), atol=1e-6):
-                    continue
-                op = _integer_operation(lattice, rot, lattice.basis[target_b] - rot @ lattice.basis[0], a_t, a_t_inv)
-                if op is None:
-                    continue
-                key = (
-                    tuple(op.cell_matrix.ravel().tolist()),
-                    tuple(op.cell_shift.ravel().tolist()),
-                    tuple(op.basis_permutation.tolist()),
-                )
-                ops.setdefault(key, op)
+        for w_mat, shift in site_operations(lattice):
+            rot = a_t @ w_mat @ a_t_inv
+            op = _integer_operation(lattice, rot, a_t @ shift, a_t, a_t_inv)
+            if op is None:
+                continue
+            op = _anchored(lattice, op)
+            if not _preserves_bonds(lattice, op):
+                continue
+            key = (
+                tuple(op.cell_matrix.ravel().tolist()),
+                tuple(op.cell_shift.ravel().tolist()),
+                tuple(op.basis_permutation.tolist()),
+            )
+            ops.setdefault(key, op)
         ordered = sorted(ops.items(), key=lambda kv: (not _is_identity(kv[1]), kv[0]))
         return cls(lattice, [op for _, op in ordered])
 
@@ -151,28 +192,31 @@ def _is_identity(op: SymmetryOperation) -> bool:
     )
 
 
-def _source_frame(lattice: "Lattice") -> tuple[list[np.ndarray], float]:
-    """d linearly independent shortest vectors from basis site 0, and the radius that holds them.
+def _anchored(lattice: "Lattice", op: SymmetryOperation) -> SymmetryOperation:
+    """The same operation modulo lattice translations, with basis site 0 of cell 0 mapped into cell 0."""
+    k0 = op.cell_shift[0].copy()
+    if not k0.any():
+        return op
+    return SymmetryOperation(
+        rotation=op.rotation,
+        translation=op.translation - k0.astype(float) @ lattice.vectors,
+        cell_matrix=op.cell_matrix,
+        cell_shift=op.cell_shift - k0[None, :],
+        basis_permutation=op.basis_permutation,
+    )
 
-    The nearest-neighbour shell is used when it spans space; further shells are added only when it
-    does not (e.g. a chain-like basis), so operations always come from neighbour vectors.
-    """
-    d = lattice.dimension
-    radius = lattice.nearest_neighbour_distance
-    limit = float(np.max(np.linalg.norm(lattice.vectors, axis=1))) * d + 1.0
-    while radius <= limit * 4:
-        near = lattice.sites_within(0, radius)
-        frame: list[np.ndarray] = []
-        for _, vec, _ in near:
-            trial = frame + [vec]
-            if np.linalg.matrix_rank(np.array(trial), tol=1e-8) == len(trial):
-                frame = trial
-            if len(frame) == d:
-                return frame, radius
-        # grow to the next shell
-        farther = [dist for _, _, dist in lattice.sites_within(0, radius * 2.5) if dist > radius * (1 + TOLERANCE)]
-        radius = min(farther)
-    raise RuntimeError(f"could not find {d} independent vectors around a site of {lattice.name}")
+
+def _preserves_bonds(lattice: "Lattice", op: SymmetryOperation) -> bool:
+    """Whether the operation maps every bond onto a bond of the same kind."""
+    lookup = lattice._bond_lookup
+    for b, nbs in enumerate(lattice.neighbours):
+        pb = int(op.basis_permutation[b])
+        for nb in nbs:
+            target = op.cell_matrix @ np.asarray(nb.cell_offset, dtype=np.int64) + op.cell_shift[nb.basis]
+            rel = tuple(int(v) for v in target - op.cell_shift[b])
+            if lookup.get((pb, rel, int(op.basis_permutation[nb.basis])), "missing") != nb.kind:
+                return False
+    return True
 
 
 def _integer_operation(

@@ -71,3 +71,53 @@ def power_law_truth(series: dict, gam: dict, xi: dict) -> np.ndarray:
     for k, v in xi.items():
         out = out / series[k] ** v
     return out
+
+
+#: The paper's names of the triangular pair-window rates (eq. 5), by (chain u, w, o) and context shape.
+_PAPER_RATES = {
+    ((0, 1, 0), "angled"): "k1", ((0, 1, 0), "linear"): "k2",
+    ((0, 0, 1), "angled"): "k3", ((0, 0, 1), "linear"): "k4",
+    ((1, 0, 1), "angled"): "k5", ((1, 0, 1), "linear"): "k6",
+    ((1, 1, 0), "angled"): "k7", ((1, 1, 0), "linear"): "k8",
+}
+
+
+def paper_rate_names(eqs) -> dict[str, str]:
+    """The paper's k1…k8 → the rate names ``eqs`` uses, identified by each rate's reaction.
+
+    Core tests use it so that they do not depend on which rate naming plugin is installed: each of
+    the paper's rates is found from its chain u–w–o (u the window site that stays, w the one that
+    swaps with the outside site o) and whether the chain is straight or angled.
+    """
+    out = {}
+    for rate in eqs.rates:
+        r = rate.reactions[0]
+        u = 1 - r.active
+        chain = (r.states[u], r.states[r.active], r.states[r.partner])
+        out[_PAPER_RATES[(chain, r.context.shape.name)]] = rate.name
+    return out
+
+
+class PaperNaming:
+    """The paper's k1…k8 as a rate naming written in the tests (core tests pass it explicitly, so they
+    do not depend on the reference plugin that ships the same naming)."""
+
+    name = "paper-names-in-tests"
+    description = "k1…k8 of eq. (5), identified from each reaction"
+
+    def applies(self, *, lattice, species, dynamics, window_size) -> bool:
+        return window_size == 2 and len(species) == 2
+
+    def rate_name(self, reaction) -> str | None:
+        if reaction.kind != "outside":
+            return None
+        u = 1 - reaction.active
+        chain = (reaction.states[u], reaction.states[reaction.active], reaction.states[reaction.partner])
+        return _PAPER_RATES.get((chain, reaction.context.shape.name))
+
+
+def paper_pair_equations():
+    """The triangular pair-window equations with exclude_closed, rates named as in the paper."""
+    from latticeclosure.equations import generate_equations
+
+    return generate_equations("triangular", SPECIES, "swap", 2, exclude_closed=True, naming=PaperNaming())

@@ -26,6 +26,10 @@ __all__ = ["AnnealBackend"]
 class AnnealBackend:
     """Simulated annealing (Kawasaki swaps, Metropolis, stepwise schedule) as a data backend.
 
+    It satisfies :class:`latticeclosure.protocols.DataBackend` (``check_task``/``run_task`` on
+    :class:`~latticeclosure.simulation.SimulationTask` objects with grid parameter ``x``) and offers
+    :meth:`run` for one annealing run given directly.
+
     Parameters
     ----------
     name : str
@@ -178,6 +182,83 @@ class AnnealBackend:
             save_configurations=save_configurations, checkpoint=checkpoint,
         )
         return run.run(checkpoint=checkpoint, checkpoint_every=checkpoint_every, progress=progress)
+
+    # ------------------------------------------------------------------ data-backend protocol
+    #: Settings a task may carry, with their defaults (``schedule``: the model's default schedule).
+    SETTINGS: dict[str, Any] = {
+        "schedule": None,
+        "record_every": None,
+        "kernel": None,
+        "class_sizes": (1, 2, 3),
+        "save_configurations": False,
+    }
+
+    def check_task(self, task: Any) -> Any:
+        """Validate a :class:`~latticeclosure.simulation.SimulationTask` and fill in the defaults.
+
+        The grid parameter is ``x`` (the stoichiometry). The run is set up once (not run) so that
+        sizes, schedules and compositions that cannot work are refused before anything starts.
+
+        Raises
+        ------
+        ConfigurationError, GeometryError, SpeciesError
+        """
+        from .engine import AnnealRun
+
+        if set(task.point) != {"x"}:
+            raise ConfigurationError(
+                f"data backend {self.name!r} takes the stoichiometry x as its grid parameter, got "
+                f"{', '.join(task.point)}"
+            )
+        unknown = sorted(set(task.settings) - set(self.SETTINGS))
+        if unknown:
+            raise ConfigurationError(
+                f"data backend {self.name!r}: unknown setting(s) {unknown}; allowed: {sorted(self.SETTINGS)}"
+            )
+        model = self.resolve_model(task.model)
+        settings = {**self.SETTINGS, **{k: v for k, v in task.settings.items() if v is not None}}
+        settings["schedule"] = settings["schedule"] if settings["schedule"] is not None else model.default_schedule
+        settings["kernel"] = settings["kernel"] or self.kernel
+        settings["class_sizes"] = tuple(settings["class_sizes"])
+        settings["save_configurations"] = bool(settings["save_configurations"])
+        size = model.default_size if task.size is None else task.size
+        size = [int(v) for v in size] if isinstance(size, (list, tuple)) else size
+        probe = AnnealRun(model, task.point["x"], size, task.seed, settings["schedule"], settings["record_every"],
+                          kernel=settings["kernel"], class_sizes=settings["class_sizes"], backend=self.name)
+        model.composition(task.point["x"], probe.n_sites)
+        settings["schedule"] = probe.schedule
+        return task.replace(model=model, size=size, settings=settings, backend=self.name)
+
+    def warm_up(self, task: Any) -> None:
+        """Load (or compile) the annealing kernels in this process, e.g. before forking workers."""
+        from ..errors import LatticeClosureError
+        from .schedule import Schedule
+
+        s = task.settings
+        try:
+            self.run(task.model, task.point["x"], task.size, 0, Schedule([1.0], [1.0 / 64]), None,
+                     kernel=s.get("kernel"), class_sizes=s.get("class_sizes", (1, 2, 3)))
+        except LatticeClosureError:
+            pass  # the real task will report the error
+
+    def run_task(
+        self,
+        task: Any,
+        *,
+        checkpoint: str | os.PathLike | None = None,
+        checkpoint_every: float = 60.0,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> "Trajectory":
+        """Anneal one checked task (:meth:`check_task`); the trajectory records the task in its metadata."""
+        from ..data import Trajectory
+
+        s = task.settings
+        traj = self.run(
+            task.model, task.point["x"], task.size, task.seed, s["schedule"], s["record_every"],
+            kernel=s["kernel"], class_sizes=s["class_sizes"], save_configurations=s["save_configurations"],
+            checkpoint=checkpoint, checkpoint_every=checkpoint_every, progress=progress,
+        )
+        return Trajectory({**traj.metadata, "task": task.to_json()}, traj.arrays, source=traj.source)
 
     def __repr__(self) -> str:
         model = getattr(self.default_model, "name", self.default_model)

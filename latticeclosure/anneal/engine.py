@@ -383,7 +383,7 @@ class AnnealRun:
         """Everything needed to rebuild the run (besides the model)."""
         return {
             "model": self.model.name,
-            "model_fingerprint": _model_fingerprint(self.model),
+            "model_fingerprint": self.model.fingerprint(),
             "x": self.x_input,
             "size": list(self.size),
             "seed": self.seed,
@@ -398,7 +398,7 @@ class AnnealRun:
 
     def save_checkpoint(self, path: str | os.PathLike) -> Path:
         """Write the complete run state to ``path`` (``.npz``, atomic)."""
-        from ..data.atomic import write_bytes_atomic
+        from ..io.atomic import write_bytes_atomic
 
         path = Path(path)
         rec = self.records
@@ -446,7 +446,7 @@ class AnnealRun:
         if meta.get("schema") != CHECKPOINT_SCHEMA:
             raise DataError(f"{where} has schema {meta.get('schema')!r}; expected {CHECKPOINT_SCHEMA!r}")
         spec = meta["spec"]
-        if spec["model_fingerprint"] != _model_fingerprint(model):
+        if spec["model_fingerprint"] != model.fingerprint():
             raise DataError(
                 f"{where} was written for model {spec['model']!r} with another lattice, species or "
                 f"energy than model {model.name!r}"
@@ -484,8 +484,3 @@ class AnnealRun:
             "concentrations": [row.copy() for row in np.asarray(state["rec_concentrations"], dtype=float)],
         }
         self.saved_configurations = [row.copy() for row in state.get("rec_configurations", [])]
-
-
-def _model_fingerprint(model: "Model") -> str:
-    energy = model.energy.fingerprint() if model.energy is not None else "none"
-    return f"{model.lattice_name}|{','.join(model.species)}|{energy}"

@@ -11,17 +11,16 @@ __all__ = ["COMMAND", "AnnealCommand", "add_model_arguments", "add_run_arguments
 
 
 def add_model_arguments(parser: argparse.ArgumentParser) -> None:
-    """``--model``, ``--backend``, ``--species``, ``--cations``, ``--charges`` (shared with ``sweep``)."""
-    parser.add_argument("--model", default=None, help="registered model (default: nmc)")
-    parser.add_argument("--backend", default=None, help="registered data backend (default: the model's annealer)")
+    """``--model``, ``--backend``, ``--species``, ``--model-option`` (shared with ``sweep``)."""
+    from .output import parse_key_value
+
+    parser.add_argument("--model", default=None, help="registered model (default: the default model; see 'latticeclosure plugins')")
+    parser.add_argument("--backend", default=None, help="registered data backend (default: the one the model's study declares)")
     parser.add_argument("--species", nargs="+", metavar="S", help="model option: species names (e.g. + - n)")
     parser.add_argument(
-        "--cations", nargs="+", metavar="ELEMENT",
-        help="model option: the cation of each species, in species order (e.g. Mn Li Ni)",
-    )
-    parser.add_argument(
-        "--charges", nargs="+", type=float, metavar="Q",
-        help="model option: the charge of each species, in species order (e.g. 4 1 2)",
+        "--model-option", action="append", default=[], type=parse_key_value, metavar="KEY=VALUE",
+        help="an option of the model's configure() (VALUE read as JSON when it is JSON), repeatable; e.g. "
+        "cations='{\"+\": \"Mn\", \"-\": \"Li\", \"n\": \"Ni\"}'",
     )
 
 
@@ -40,7 +39,7 @@ def _seconds(text: str) -> float:
 
 def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     """Size, schedule, recording and kernel options (shared with ``sweep``)."""
-    parser.add_argument("-L", "--size", type=int, default=None, metavar="L", help="lattice side (default: the model's, 48 for nmc)")
+    parser.add_argument("-L", "--size", type=int, default=None, metavar="L", help="lattice side (default: the model's)")
     parser.add_argument(
         "--schedule",
         default=None,
@@ -60,37 +59,29 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
                         help="seconds between checkpoints of a running job (default 60)")
 
 
-def _aligned(values: list[Any] | None, species: Sequence[str], what: str) -> dict[str, Any] | None:
-    """Map values given in species order onto the species."""
+def _composition(values: list[float], species: Sequence[str]) -> dict[str, float]:
+    """``--composition`` values (one per species, in species order) as a mapping."""
     from ..errors import ConfigurationError
 
-    if not values:
-        return None
     if len(values) != len(species):
         raise ConfigurationError(
-            f"--{what} needs one value per species {list(species)} (in that order), got {len(values)}"
+            f"--composition needs one value per species {list(species)} (in that order), got {len(values)}"
         )
     return dict(zip(species, values))
 
 
 def resolve_backend_and_model(args: argparse.Namespace) -> tuple[Any, Any]:
     """The backend and the (configured) model from ``--backend``, ``--model`` and model options."""
-    from ..registry import get_data_backend
-    from ..sweep import resolve_backend_model
+    from ..registry import get_registry
+    from ..simulation.sweep import resolve_backend_model
 
-    backend = get_data_backend(args.backend) if args.backend else None
-    model_name = args.model if args.model else (None if backend is not None else "nmc")
-    backend, model = resolve_backend_model(model_name, backend)
-    options: dict[str, Any] = {}
+    model_name = args.model
+    if model_name is None and args.backend is None:
+        model_name = get_registry().default_model().name
+    backend, model = resolve_backend_model(model_name, args.backend)
+    options: dict[str, Any] = dict(args.model_option)
     if args.species:
         options["species"] = list(args.species)
-    species = list(args.species) if args.species else list(model.species)
-    cations = _aligned(args.cations, species, "cations")
-    charges = _aligned(args.charges, species, "charges")
-    if cations:
-        options["cations"] = cations
-    if charges:
-        options["charges"] = charges
     if options:
         model = model.configure(**options)
     return backend, model
@@ -125,7 +116,7 @@ class AnnealCommand:
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         comp = parser.add_mutually_exclusive_group(required=True)
-        comp.add_argument("-x", "--x", type=float, help="stoichiometry: fraction of the model's x species (Li for nmc)")
+        comp.add_argument("-x", "--x", type=float, help="stoichiometry: site fraction of the model's x species")
         comp.add_argument("--composition", nargs="+", type=float, metavar="F",
                           help="site fraction of every species in species order, for models with more than "
                           "two species (e.g. 0.5 0.3 0.2)")
@@ -146,8 +137,13 @@ class AnnealCommand:
         from .output import write_json
 
         backend, model = resolve_backend_and_model(args)
+        if not callable(getattr(backend, "prepare", None)):
+            raise ConfigurationError(
+                f"data backend {backend.name!r} of model {model.name!r} is not an annealer; use "
+                "'latticeclosure sweep' or the backend's own command"
+            )
         schedule = schedule_from_args(args, model)
-        x: Any = args.x if args.composition is None else _aligned(args.composition, model.species, "composition")
+        x: Any = args.x if args.composition is None else _composition(args.composition, model.species)
         label = f"x{args.x:.6g}" if args.composition is None else "c" + "_".join(f"{v:g}" for v in x.values())
         out = Path(args.out) if args.out else Path(f"{model.name}-{label}-seed{args.seed}.npz")
         if out.suffix != ".npz":

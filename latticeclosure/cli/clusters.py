@@ -80,7 +80,9 @@ class ClustersCommand:
     )
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("--lattice", required=True, metavar="NAME", help="registered lattice name")
+        from .lattice_options import add_lattice_arguments
+
+        add_lattice_arguments(parser)
         parser.add_argument(
             "--max-size", required=True, type=int, metavar="N", help="largest cluster size (number of sites)"
         )
@@ -107,9 +109,10 @@ class ClustersCommand:
         add_format_argument(parser)
 
     def run(self, args: argparse.Namespace) -> int:
-        from ..registry import get_cluster_enumerator, get_lattice
+        from ..registry import get_cluster_enumerator
+        from .lattice_options import lattice_from_arguments
 
-        lattice = get_lattice(args.lattice)
+        lattice = lattice_from_arguments(args)
         options = {} if args.max_shapes is None else {"max_shapes": args.max_shapes}
         enumerator = get_cluster_enumerator(args.enumerator, **options)
         if args.max_size < 1:
@@ -128,6 +131,8 @@ class ClustersCommand:
             f"lattice {lattice.name}: {lattice.dimension}D, {lattice.n_basis} basis site(s), "
             f"coordination {'/'.join(str(z) for z in lattice.coordination)}, "
             f"point group order {lattice.symmetry.point_group_order}"
+            + (f", bond kinds {', '.join(lattice.bond_kinds)}" if lattice.bond_kinds else "")
+            + (f", sublattices {''.join(lattice.sublattice_labels)}" if lattice.sublattice_labels else "")
         )
         print(
             f"enumerator {doc['enumerator']}; species {' '.join(species) if species else '(none)'}; "

@@ -46,7 +46,9 @@ class DataCommand:
         imp = sub.add_parser("import", help="import a CSV (this package's or another simulator's) as .npz")
         imp.add_argument("file", help="CSV file with one column per class")
         imp.add_argument("-o", "--out", default=None, metavar="FILE.npz", help="default: FILE with suffix .npz")
-        imp.add_argument("--lattice", default=None, help="lattice name (needed without a metadata header)")
+        from .lattice_options import add_lattice_arguments
+
+        add_lattice_arguments(imp, required=False, lattice_help="lattice name (needed without a metadata header)")
         imp.add_argument("--species", nargs="+", default=None, metavar="S", help="species (needed without a metadata header)")
         imp.add_argument("--max-size", type=int, default=3, help="largest class size to match columns against (default 3)")
         imp.add_argument("--x", type=float, default=None, help="record this stoichiometry as x_realised")
@@ -125,7 +127,10 @@ class DataCommand:
             extra["x_realised"] = args.x
         if args.model is not None:
             extra["model"] = args.model
-        traj = read_csv(args.file, lattice=args.lattice, species=args.species, metadata=extra or None,
+        from .lattice_options import lattice_from_arguments, lattice_given
+
+        lattice = lattice_from_arguments(args) if lattice_given(args) and args.lattice is None else args.lattice
+        traj = read_csv(args.file, lattice=lattice, species=args.species, metadata=extra or None,
                         max_size=args.max_size, rescale_time=args.rescale_time)
         out = Path(args.out) if args.out else Path(args.file).with_suffix(".npz")
         _check_target(out, args.overwrite)

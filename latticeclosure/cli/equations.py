@@ -13,7 +13,9 @@ def add_hierarchy_arguments(parser: argparse.ArgumentParser) -> None:
 
     Shared by every command that generates equations (``equations``, ``close``).
     """
-    parser.add_argument("--lattice", required=True, help="registered lattice name (see 'latticeclosure lattices')")
+    from .lattice_options import add_lattice_arguments
+
+    add_lattice_arguments(parser)
     parser.add_argument("--species", nargs="+", default=["+", "-"], metavar="STATE", help="the states (default: + -)")
     parser.add_argument("--dynamics", default="swap", help="swap (default) or flip, or a plugin's dynamics")
     parser.add_argument("--flip-spec", metavar="FILE", help="TOML/JSON flip rules (required for --dynamics flip)")
@@ -22,6 +24,13 @@ def add_hierarchy_arguments(parser: argparse.ArgumentParser) -> None:
         "--exclude-closed",
         action="store_true",
         help="drop outside neighbours adjacent to another window site (the paper's convention)",
+    )
+    parser.add_argument(
+        "--bond-kinds",
+        nargs="+",
+        default=None,
+        metavar="KIND",
+        help="swap (or catalyse flips) only across bonds of these kinds (see 'latticeclosure lattices --show')",
     )
     parser.add_argument("--generic-names", action="store_true", help="ignore naming plugins; use k1…kN")
 
@@ -32,10 +41,14 @@ def equations_from_arguments(args: argparse.Namespace, **kwargs: Any) -> Any:
     from ..errors import LatticeClosureError
     from ..registry import get_registry
 
+    from .lattice_options import lattice_from_arguments
+
     registry = get_registry()
-    lattice = registry.get("lattices", args.lattice)
+    lattice = lattice_from_arguments(args)
     dynamics = registry.get("dynamics", args.dynamics)
     options: dict[str, Any] = {"exclude_closed": args.exclude_closed}
+    if getattr(args, "bond_kinds", None):
+        options["bond_kinds"] = lattice.check_bond_kinds(args.bond_kinds, "--bond-kinds")
     if args.flip_spec is not None:
         if args.dynamics != "flip":
             raise LatticeClosureError("--flip-spec only applies to --dynamics flip")

@@ -126,7 +126,11 @@ class FitCommand:
         parser.add_argument("--delta", type=float, default=None, help="upper bound of numerator exponents")
         parser.add_argument("--beta1", type=float, default=None, help="lower bound of denominator exponents")
         parser.add_argument("--beta2", type=float, default=None, help="upper bound of denominator exponents")
-        parser.add_argument("--lattice", default=None, help="lattice of the data (default: from the data, else triangular)")
+        from .lattice_options import add_lattice_arguments
+
+        add_lattice_arguments(
+            parser, required=False, lattice_help="lattice of the data (default: from the data, else triangular)"
+        )
         parser.add_argument("--species", nargs="+", default=None, metavar="STATE", help="states (default: from the data, else + -)")
         parser.add_argument("--size", type=int, default=None, metavar="N",
                             help="size of the closed classes (default: the largest class size in the data)")
@@ -184,7 +188,22 @@ class FitCommand:
         for r in raw:
             names |= set(r.class_names) if hasattr(r, "class_names") else set(r["columns"])
         registry = get_registry()
-        if (
+        given = None
+        if getattr(args, "lattice_file", None) is not None or getattr(args, "structure", None) is not None:
+            from ..similarity import same_geometry
+            from .lattice_options import lattice_from_arguments
+
+            given = lattice_from_arguments(args)
+            if isinstance(lat_meta, dict) and "vectors" in lat_meta:
+                from ..lattice import Lattice
+
+                if not same_geometry(given, Lattice.from_json({**lat_meta, "name": lattice_name})):
+                    raise DataError(
+                        f"the given lattice {given.name!r} has another geometry than the data's lattice {data_lattice!r}"
+                    )
+        if given is not None:
+            lattice = given
+        elif (
             args.lattice is None
             and isinstance(lat_meta, dict)
             and lattice_name not in registry.names("lattices")
@@ -192,7 +211,7 @@ class FitCommand:
         ):
             from ..lattice import Lattice
 
-            lattice = Lattice(lattice_name, lat_meta["vectors"], lat_meta.get("basis"))
+            lattice = Lattice.from_json({**lat_meta, "name": lattice_name})
         else:
             lattice = registry.get("lattices", lattice_name)
         enum = None
@@ -214,12 +233,11 @@ class FitCommand:
         return ClassIndex(lattice, species, size, enum)
 
     def run(self, args: argparse.Namespace) -> int:
-        from ..closures.calibration import (
-            CalibrationResult, calibrate, cross_validate, dumps, evaluate, exponent_table,
-            format_rows, resolve_family,
-        )
-        from ..closures.base import ParametricClosure
+        from ..closures import CalibrationResult, Evaluation, calibrate, cross_validate, evaluate, exponent_table
+        from ..closures.calibration import format_rows, resolve_closure
         from ..closures.dataset import as_dataset
+        from ..io import dumps, write_text_atomic
+        from ..protocols import FittableClosure, conforms
         from ..closures.sparse import sparsify
         from ..errors import ClosureError, ConfigurationError
 
@@ -249,24 +267,24 @@ class FitCommand:
             else:
                 datasets.append(as_dataset(r, index, name=getattr(r, "name", None) or Path(path).stem, extra="ignore"))
         fit_kw = {"n_starts": args.n_starts, "seed": args.seed, "canonical": args.canonical}
-        family = resolve_family(args.closure, **self._family_options(args))
+        family = resolve_closure(args.closure, **self._family_options(args))
         out: dict[str, Any] = {"closure": family.name, "datasets": [d.name for d in datasets],
                                "lattice": index.lattice.name, "species": list(index.species)}
         text: list[str] = []
         if args.table_ii:
-            table = exponent_table(datasets, index, args.classes, degree=family.options.get("degree", "pair")
-                                   if family.name.startswith(("power-law", "OA")) else "pair", **fit_kw)
+            degree = getattr(family, "options", {}).get("degree", "pair")
+            table = exponent_table(datasets, index, args.classes, degree=degree, **fit_kw)
             out["table_ii"] = table.to_json()
             text.append(table.format())
         elif args.cv:
-            fams = [family] + [resolve_family(n) for n in args.compare if n != family.name]
+            fams = [family] + [resolve_closure(n) for n in args.compare if n != family.name]
             cv = cross_validate(fams, datasets, index, args.classes, **fit_kw)
             out["cross_validation"] = cv.to_json()
             text.append("leave-one-dataset-out E (eq. 30) on each held-out dataset:")
             text.append(cv.format())
         else:
             results: list[CalibrationResult] = []
-            if isinstance(family, ParametricClosure):
+            if conforms(family, FittableClosure):
                 if args.per_dataset:
                     results = [calibrate(family, d, index, args.classes, **fit_kw) for d in datasets]
                 else:
@@ -289,7 +307,7 @@ class FitCommand:
                     raise ClosureError(f"--sparsify needs a fitted power-law closure, not {family.name!r}")
                 closures = [family]
             # evaluation on every dataset, beside the comparison closures
-            compare = [resolve_family(n) for n in args.compare if n != family.name]
+            compare = [resolve_closure(n) for n in args.compare if n != family.name]
             evals = {}
             if len(closures) == 1:
                 evals[family.name] = evaluate(closures[0], datasets, index, args.classes)
@@ -298,12 +316,12 @@ class FitCommand:
                 Es: dict[str, Any] = {}
                 for c, d in zip(closures, datasets):
                     Es.update(evaluate(c, d, index, args.classes).J)
-                from ..closures.calibration import Evaluation
-
                 evals[family.name] = Evaluation(family.name, Es, {d.name: {"x": d.x} for d in datasets})
             for c in compare:
-                if isinstance(c, ParametricClosure) and not c.options.get("exponents"):
-                    continue
+                if conforms(c, FittableClosure) and any(
+                    c.can_close(k, index) and c.parameters(k, index) for k in index.classes_of_size(index.max_size)
+                ):
+                    continue  # an unfitted family has nothing to evaluate
                 evals[c.name] = evaluate(c, datasets, index, args.classes)
             out["evaluation"] = {k: v.to_json() for k, v in evals.items()}
             rows = []
@@ -325,10 +343,7 @@ class FitCommand:
                 text.append(f"sparse exponents (simplest with J ≤ J_fit·(1+{args.rtol:g}) + {args.atol:g}):")
                 text.append(format_rows(sp.table(), ["class", "closure", "J_sparse", "J_fit", "within_tolerance"]))
         if args.json:
-            from ..data.atomic import atomic_write
-
-            with atomic_write(Path(args.json), "w", encoding="utf-8") as fh:
-                fh.write(dumps(out) + "\n")
+            write_text_atomic(Path(args.json), dumps(out) + "\n")
         if args.format == "json":
             print(dumps(out))
         else:

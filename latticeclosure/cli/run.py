@@ -1,4 +1,4 @@
-"""``latticeclosure run``: the main job on its embedded default (the paper's NMC model)."""
+"""``latticeclosure run``: a registered model's study (by default the default model's)."""
 
 from __future__ import annotations
 
@@ -8,25 +8,27 @@ __all__ = ["COMMAND", "RunCommand"]
 
 
 class RunCommand:
-    """Anneal, derive equations, calibrate and compare closures, write report/figures/summary."""
+    """Simulate a model's parameter grid, derive its equations, evaluate, fit and compare closures."""
 
     name = "run"
-    help = "the main job: anneal the NMC model at ten stoichiometries, fit and compare closures, write a report"
+    help = "the main job: a model's study (simulations, equations, closures fitted and compared, a report)"
     description = (
-        "Run the reference job end to end: the triangular NMC model annealed at the paper's ten "
-        "stoichiometries (L = 48, seed 0 by default), the pair-level window equations, the paper's "
-        "closures (PA, OA-hard, OA-soft, SA) and cross-validated data-driven closures, evaluated on every "
-        "stoichiometry. Writes datasets, report.md, PNG figures and summary.json into the output directory "
-        "(default: a new time-stamped directory)."
+        "Run the study a model declares, end to end: its data backend simulates the parameter grid "
+        "(stoichiometries, rates, ...), the window-method equations are generated, closures are "
+        "evaluated, fitted and cross-validated on the data, and report.md, PNG figures and "
+        "summary.json are written into the output directory (default: a new time-stamped directory) "
+        "with the datasets. Without --model, the default model (declared by a plugin) is studied; "
+        "'latticeclosure plugins --kind models' lists the models."
     )
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("--out", metavar="DIR", help="output directory (default: ./latticeclosure-run-<timestamp>)")
-        parser.add_argument("--model", default="nmc", help="registered model (default: nmc)")
-        parser.add_argument("--size", "-L", type=int, default=None, metavar="L", help="lattice side (default: the model's, 48)")
-        parser.add_argument("--seed", type=int, default=0, help="seed of every annealing run (default 0)")
-        parser.add_argument("--stoichiometries", type=float, nargs="+", metavar="X", help="default: the paper's ten")
-        parser.add_argument("--workers", type=int, default=None, help="parallel annealing processes (default: CPU cores)")
+        parser.add_argument("--model", default=None, help="registered model (default: the default model)")
+        parser.add_argument("--size", "-L", type=int, default=None, metavar="L", help="lattice side (default: the study's)")
+        parser.add_argument("--seed", type=int, default=None, help="seed of every simulation (default: the study's, 0)")
+        parser.add_argument("--grid", "--stoichiometries", dest="grid", type=float, nargs="+", metavar="VALUE",
+                            help="grid values (stoichiometries for composition-conserving models; default: the study's)")
+        parser.add_argument("--workers", type=int, default=None, help="parallel simulations (default: CPU cores)")
         group = parser.add_mutually_exclusive_group()
         group.add_argument("--overwrite", action="store_true", help="reuse a non-empty output directory, replacing results")
         group.add_argument("--resume", action="store_true", help="continue an interrupted run in DIR, keeping finished datasets")
@@ -35,18 +37,18 @@ class RunCommand:
 
     def run(self, args: argparse.Namespace) -> int:
         from ..errors import LatticeClosureError
-        from ..pipeline import run_main_job
+        from ..study import run_study
 
         if args.workers is not None and args.workers < 1:
             raise LatticeClosureError(f"--workers must be at least 1, got {args.workers}")
         if (args.resume or args.overwrite) and args.out is None:
             raise LatticeClosureError("--resume/--overwrite need --out DIR (the default directory is always new)")
-        result = run_main_job(
+        result = run_study(
+            args.model,
             args.out,
-            model=args.model,
-            L=args.size,
+            size=args.size,
             seed=args.seed,
-            stoichiometries=args.stoichiometries,
+            values=args.grid,
             workers=args.workers,
             overwrite=args.overwrite,
             resume=args.resume,
@@ -62,8 +64,9 @@ class RunCommand:
         if (result.out_dir / "figures").exists():
             print(f"  figures  {result.out_dir / 'figures'}/")
         totals = {k: sum(v) for k, v in s["E"].items()}
-        print("total E over the stoichiometries: " + ", ".join(f"{k} {v:.3g}" for k, v in totals.items()))
-        print(f"best cross-validated family: {s['best_cv_family']}")
+        print(f"total E over the {s['grid']['parameter']} grid: " + ", ".join(f"{k} {v:.3g}" for k, v in totals.items()))
+        if "best_cv_family" in s:
+            print(f"best cross-validated family: {s['best_cv_family']}")
         return 0
 
 

@@ -22,7 +22,7 @@ class SweepCommand:
         "Run one annealing job per stoichiometry and seed on the local cores and save every "
         "trajectory into the output directory as soon as it finishes, with a manifest.json. An "
         "interrupted sweep loses no finished result: continue it with --resume. By default the "
-        "model's stoichiometries (the paper's ten for nmc) and seed 0."
+        "model's stoichiometries and seed 0."
     )
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
@@ -44,7 +44,7 @@ class SweepCommand:
 
     def run(self, args: argparse.Namespace) -> int:
         from ..errors import ConfigurationError
-        from ..sweep import run_sweep
+        from ..simulation import run_sweep
         from .output import format_table, write_json
 
         backend, model = resolve_backend_and_model(args)
@@ -56,24 +56,26 @@ class SweepCommand:
         if args.resume and not out.exists():
             raise ConfigurationError(f"--resume: output directory {out} does not exist")
         try:
+            settings = {"schedule": schedule, "record_every": args.record_every, "kernel": args.kernel,
+                        "save_configurations": args.save_configurations}
             result = run_sweep(
-                model, args.x, args.seeds, args.size, schedule, args.record_every,
-                out_dir=out, backend=backend, workers=workers, resume=args.resume, overwrite=args.overwrite,
-                progress=False if args.no_progress else None, kernel=args.kernel,
-                save_configurations=args.save_configurations, checkpoint_every=args.checkpoint_every,
+                model, args.x, args.seeds, args.size,
+                out_dir=out, backend=backend, settings=settings, workers=workers, resume=args.resume,
+                overwrite=args.overwrite, progress=False if args.no_progress else None,
+                checkpoint_every=args.checkpoint_every,
             )
         except KeyboardInterrupt:
-            done = len(list(out.glob("x*_seed*.npz"))) - len(list(out.glob("*.checkpoint.npz")))
+            done = len(list(out.glob("*_seed*.npz"))) - len(list(out.glob("*.checkpoint.npz")))
             print(f"interrupted: {max(done, 0)} finished run(s) are saved in {out}; continue with "
                   f"--resume --out {out}", file=sys.stderr)
             return 130
-        rows = [result.summaries[j.filename] for j in result.jobs]
+        rows = [result.summaries[t.filename] for t in result.tasks]
         if args.format == "json":
             write_json({"out": str(out), "ran": len(result.ran), "skipped": len(result.skipped), "runs": rows})
             return 0
         print(format_table(
             ["X", "X_REALISED", "SEED", "E_FINAL", "E_BOUND", "FILE"],
-            [[f"{r['x']:g}", f"{r['x_realised']:.6g}", r["seed"],
+            [[f"{r['point']['x']:g}", None if r["x_realised"] is None else f"{r['x_realised']:.6g}", r["seed"],
               None if r["final_energy_per_site"] is None else f"{r['final_energy_per_site']:.6g}",
               None if r["lower_bound_per_site"] is None else f"{r['lower_bound_per_site']:.6g}",
               r["file"]] for r in rows],

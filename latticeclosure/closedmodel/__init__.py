@@ -14,7 +14,8 @@ Importing this package does not import numba; compilation happens on the first `
 
 from ..errors import IntegrationError
 from .build import TermProvenance, close_equations, marginal_expressions, normalisation_eliminations
-from .model import ClosedForm, ClosedModel, LinearSystem
+from .linear import ClosedForm, LinearSystem
+from .model import ClosedModel
 
 __all__ = [
     "close_equations",

@@ -34,12 +34,15 @@ import itertools
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import sympy as sp
 
 from ..errors import ClosureError, GeometryError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .model import ClosedModel
 
 __all__ = [
     "close_equations",
@@ -205,26 +208,17 @@ def normalisation_eliminations(
 
 # ------------------------------------------------------------------------------------ closures
 def _resolve_closure(closure: Any) -> Any:
-    """A closure family object from an object, a registered closure/preset name, or a mapping."""
+    """A closure object from a registered closure/preset name, a fit result, a mapping or an object."""
     if closure is None:
         return None
-    if isinstance(closure, str):
-        from ..errors import UnknownNameError
-        from ..registry import get_registry
+    from ..closures.calibration import CalibrationResult
+    from ..registry import get_registry
 
-        reg = get_registry()
-        try:
-            return reg.get("closures", closure)
-        except UnknownNameError as exc:
-            try:
-                return reg.get("closure_presets", closure)
-            except UnknownNameError:
-                raise exc from None
+    if isinstance(closure, CalibrationResult):
+        return closure.closure()
     if isinstance(closure, Mapping):
         return ExplicitClosure(closure)
-    if not hasattr(closure, "expression"):
-        raise ClosureError(f"{closure!r} is not a closure: it has no expression(cls, index, params) method")
-    return closure
+    return get_registry().resolve("closures", closure)
 
 
 def _closure_name(family: Any) -> str:
@@ -247,9 +241,15 @@ class ExplicitClosure:
     """
 
     name = "explicit"
+    description = "closure expressions given directly, class by class"
 
     def __init__(self, mapping: Mapping[str, Any]) -> None:
         self.mapping = dict(mapping)
+
+    def configure(self, **options: Any) -> "ExplicitClosure":
+        if options:
+            raise ClosureError(f"the explicit closure takes no options, got {sorted(options)}")
+        return self
 
     def can_close(self, cls: Any, index: Any) -> bool:
         return cls.name in self.mapping

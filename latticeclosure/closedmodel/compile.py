@@ -33,7 +33,7 @@ an explicit signature, so importing the module compiles or loads all of them)::
 ``solve`` calls the shared integrator :func:`latticeclosure.closedmodel._dopri.dopri5` with ``rhs``
 as a compile-time constant first-class function (:func:`~latticeclosure.closedmodel._dopri.as_rhs`), so the integrator itself is compiled once per
 installation and a new model compiles only its own small functions. Every window class is the
-affine function ``F @ y + g`` of the state (:func:`affine_full`).
+affine function ``F @ y + g`` of the state (:func:`latticeclosure.closedmodel.vectors.affine_full`).
 """
 
 from __future__ import annotations
@@ -42,9 +42,9 @@ import hashlib
 import importlib.util
 import os
 import sys
-import tempfile
 import threading
 import time
+import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -52,12 +52,16 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
+from .vectors import affine_full
+
 __all__ = ["CompiledModel", "compile_model", "cache_directory", "generate_source", "model_key", "CODEGEN_VERSION"]
 
 #: Bumped whenever the generated code changes meaning (part of the cache key).
 CODEGEN_VERSION = "2"
 
 _LOADED: dict[str, "CompiledModel"] = {}
+#: Per closed model object and cache root: its compiled functions (the model key is costly to compute).
+_BY_MODEL: "weakref.WeakKeyDictionary[Any, dict[str, CompiledModel]]" = weakref.WeakKeyDictionary()
 _LOCK = threading.Lock()
 
 
@@ -212,24 +216,10 @@ def generate_source(model: Any, key: str | None = None) -> str:
     return "\n".join(header) + "\n\n" + "\n\n".join(body)
 
 
-def affine_full(model: Any) -> tuple[np.ndarray, np.ndarray]:
-    """``(F, g)`` with every window class ``= F @ state + g`` (the eliminations are affine)."""
-    xs = model.state_symbols
-    derived = model.derived_expressions()
-    F = np.zeros((len(model.window_names), len(xs)))
-    g = np.zeros(len(model.window_names))
-    for r, name in enumerate(model.window_names):
-        e = sp.expand(derived[name])
-        for c, x in enumerate(xs):
-            F[r, c] = float(e.coeff(x))
-        g[r] = float(e.subs({x: 0 for x in xs}))
-        if sp.expand(e - sum(F[r, c] * x for c, x in enumerate(xs)) - g[r]).free_symbols:
-            raise RuntimeError(f"internal error: {name} is not affine in the state")
-    return np.ascontiguousarray(F), g
-
-
-def _atomic_write(path: Path, text: str) -> bool:
+def write_if_changed(path: Path, text: str) -> bool:
     """Write ``text`` to ``path`` atomically unless it already holds exactly that; True if written."""
+    from ..io import write_text_atomic
+
     if path.exists():
         try:
             if path.read_text(encoding="utf-8") == text:
@@ -237,17 +227,7 @@ def _atomic_write(path: Path, text: str) -> bool:
         except OSError:
             pass
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    write_text_atomic(path, text)
     return True
 
 
@@ -361,6 +341,9 @@ def compile_model(model: Any, cache_dir: Any = None, *, verbose: bool = False, r
         Import the module afresh even if this process already loaded it (used to check the
         disk cache from one process).
     """
+    per_model = _BY_MODEL.setdefault(model, {})
+    if not reload and str(cache_dir) in per_model:
+        return per_model[str(cache_dir)]
     t0 = time.perf_counter()
     from . import _dopri  # noqa: F401 - compile/load the shared integrator before timing the model
 
@@ -371,10 +354,11 @@ def compile_model(model: Any, cache_dir: Any = None, *, verbose: bool = False, r
     memo = f"{path}"
     with _LOCK:
         if not reload and memo in _LOADED:
+            per_model[str(cache_dir)] = _LOADED[memo]
             return _LOADED[memo]
         written = False
         if not path.exists():
-            written = _atomic_write(path, generate_source(model, key))
+            written = write_if_changed(path, generate_source(model, key))
         mod_name = f"lcmodel_{key[:24]}" + (f"_r{time.monotonic_ns()}" if reload else "")
         spec = importlib.util.spec_from_file_location(mod_name, path)
         if spec is None or spec.loader is None:  # pragma: no cover
@@ -404,4 +388,5 @@ def compile_model(model: Any, cache_dir: Any = None, *, verbose: bool = False, r
             how = "loaded from cache" if misses == 0 else f"compiled {misses} function(s)"
             print(f"latticeclosure: model {key[:12]} {how} in {info['seconds']:.2f} s ({path})", file=sys.stderr)
         _LOADED[memo] = compiled
+        per_model[str(cache_dir)] = compiled
         return compiled

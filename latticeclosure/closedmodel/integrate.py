@@ -30,13 +30,13 @@ Failure detection
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from ..errors import DataError, IntegrationError
+from .vectors import initial_vectors
 
 __all__ = ["solve", "Solution", "IntegrationError", "IntegrationWarning", "STATUS", "SCIPY_METHODS"]
 
@@ -99,89 +99,6 @@ class Solution:
     def state(self) -> np.ndarray:
         """Columns of the state variables only (``state_names`` order)."""
         return self.y[:, [self.names.index(n) for n in self.state_names]]
-
-
-# ------------------------------------------------------------------------------------ inputs
-def _vector_from(values: Any, names: Sequence[str], what: str) -> np.ndarray:
-    """A float vector in ``names`` order from a mapping (by name) or a sequence (by position)."""
-    if isinstance(values, Mapping):
-        keys = [str(k) if not hasattr(k, "name") else k.name for k in values]
-        vals = dict(zip(keys, values.values()))
-        unknown = sorted(set(keys) - set(names))
-        if unknown:
-            raise DataError(f"unknown {what}(s) {unknown}; expected {list(names)}")
-        missing = [n for n in names if n not in vals]
-        if missing:
-            raise DataError(f"missing {what}(s) {missing}; expected {list(names)}")
-        vec = np.array([float(vals[n]) for n in names], dtype=np.float64)
-    else:
-        vec = np.array(values, dtype=np.float64).reshape(-1)
-        if vec.shape[0] != len(names):
-            raise DataError(f"expected {len(names)} {what} values ({list(names)}), got {vec.shape[0]}")
-    bad = [n for n, v in zip(names, vec) if not np.isfinite(v)]
-    if bad:
-        raise DataError(f"{what} values must be finite; not finite: {bad}")
-    if what == "rate":
-        neg = [n for n, v in zip(names, vec) if v < 0]
-        if neg:
-            raise DataError(f"rate constants must be non-negative; negative: {neg}")
-    return vec
-
-
-def _affine_full(model: Any) -> tuple[np.ndarray, np.ndarray]:
-    """``full = F @ state + g`` (the eliminations are affine), cached on the model."""
-    cached = model._compiled.get("affine_full")
-    if cached is None:
-        from .compile import affine_full
-
-        cached = model._compiled["affine_full"] = affine_full(model)
-    return cached
-
-
-def _initial_vectors(model: Any, initial: Any, tol: float = 1e-8) -> tuple[np.ndarray, np.ndarray]:
-    """``(state vector, full window-class vector)`` from a mapping or an array; validated."""
-    window, state = model.window_names, model.state_names
-    F, g = _affine_full(model)
-    if isinstance(initial, Mapping):
-        keys = {str(k) if not hasattr(k, "name") else k.name: float(v) for k, v in initial.items()}
-        unknown = sorted(set(keys) - set(window))
-        if unknown:
-            raise DataError(f"initial state names unknown classes {unknown}; window classes: {window}")
-        missing = [n for n in state if n not in keys]
-        if missing:
-            raise DataError(f"initial state lacks {missing}; give every window class or the state {state}")
-        y0 = np.array([keys[n] for n in state])
-        given_full = [n for n in window if n in keys]
-        full = F @ y0 + g
-        full_given = {n: keys[n] for n in given_full}
-    else:
-        arr = np.array(initial, dtype=np.float64).reshape(-1)
-        if arr.shape[0] == len(window):
-            full_given = dict(zip(window, arr.tolist()))
-            y0 = np.array([full_given[n] for n in state])
-        elif arr.shape[0] == len(state):
-            y0 = arr
-            full_given = {}
-        else:
-            raise DataError(
-                f"initial state has {arr.shape[0]} values; expected {len(window)} (window classes {window}) "
-                f"or {len(state)} (state {state})"
-            )
-        full = F @ y0 + g
-    if not np.all(np.isfinite(y0)) or not all(np.isfinite(v) for v in full_given.values()):
-        raise DataError("initial concentrations must be finite")
-    for j, n in enumerate(window):
-        if n in full_given and abs(full_given[n] - full[j]) > tol:
-            shape = next(c.shape.name for c in model.window_classes if c.name == n)
-            total = sum(c.multiplicity * (full_given.get(c.name, full[k])) for k, c in enumerate(model.window_classes) if c.shape.name == shape)
-            raise DataError(
-                f"initial concentrations of shape {shape!r} are not normalised: Σ m_c C_c = {total:.12g} ≠ 1 "
-                f"(tolerance {tol:g})"
-            )
-    neg = [n for n, v in zip(window, full) if v < -tol]
-    if neg:
-        raise DataError(f"initial concentrations must be non-negative; negative: {neg}")
-    return np.ascontiguousarray(y0, dtype=np.float64), full
 
 
 def _times(t_eval: Any) -> np.ndarray:
@@ -330,7 +247,7 @@ def solve(
     if not (rtol > 0 and atol > 0):
         raise DataError(f"rtol and atol must be positive, got rtol={rtol!r}, atol={atol!r}")
     t = _times(t_eval)
-    y0, _ = _initial_vectors(model, initial_state)
+    y0, _ = initial_vectors(model, initial_state)
     p = np.ascontiguousarray(model.parameter_vector(rates, closure_params), dtype=np.float64)
     compiled = model.compile(cache_dir)
     neg_tol = np.inf if positivity_tol is None else float(positivity_tol)

@@ -12,13 +12,18 @@ Families (each a plugin object with the interface of :class:`~.base.ClosureFamil
 ``custom``         expressions from a file, parsed safely
 =================  ===============================================================================
 
-Calibration and evaluation: :mod:`.calibration` (``calibrate``, ``evaluate``, ``cross_validate``,
-``exponent_table``), :func:`.sparse.sparsify`; diagnostics: :mod:`.diagnostics`.
+Calibration: :mod:`.calibration` (``calibrate``; the numerical fitter is :mod:`.fitter`); evaluation
+(J_i and E, eq. 30): :mod:`.evaluation`; leave-one-out cross-validation: :mod:`.crossval`; the paper's
+Table II: :mod:`.exponents`; :func:`.sparse.sparsify`; diagnostics: :mod:`.diagnostics`. Any object
+with the members of :class:`latticeclosure.protocols.Closure` is a closure, and of
+:class:`latticeclosure.protocols.FittableClosure` a calibratable one: these modules dispatch on those
+members, not on the base classes here.
 """
 
 from __future__ import annotations
 
 from .base import ClosureFamily, ParametricClosure, class_symbol, geometry, singlet_marginals
+from .calibration import CalibrationResult, calibrate, calibrate_each
 from .corrected import PairCorrectedClosure
 from .custom import CustomClosure
 from .kirkwood import KirkwoodClosure
@@ -26,6 +31,9 @@ from .meanfield import MeanFieldClosure
 from .pair import PairClosure
 from .powerlaw import PowerLawClosure
 from .sparse import SparseClosure, sparsify
+from .crossval import CrossValidation, cross_validate
+from .evaluation import Evaluation, closure_values, evaluate
+from .exponents import ExponentTable, exponent_table
 
 __all__ = [
     "ClosureFamily",
@@ -38,6 +46,16 @@ __all__ = [
     "SparseClosure",
     "CustomClosure",
     "sparsify",
+    "calibrate",
+    "calibrate_each",
+    "CalibrationResult",
+    "evaluate",
+    "Evaluation",
+    "closure_values",
+    "cross_validate",
+    "CrossValidation",
+    "exponent_table",
+    "ExponentTable",
     "standard_closures",
     "class_symbol",
     "geometry",

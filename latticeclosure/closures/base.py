@@ -437,23 +437,38 @@ class ClosureFamily:
     def _match_params(
         self, cls: Any, index: Any, syms: Sequence[sympy.Symbol], params: Mapping[Any, float]
     ) -> dict[sympy.Symbol, float]:
-        by_name = {str(s): s for s in syms}
-        aliases = self._param_aliases(cls, index)
-        out: dict[sympy.Symbol, float] = {}
-        for key, value in params.items():
-            k = str(key)
-            sym = by_name.get(k) or aliases.get(k)
-            if sym is None:
-                # parameters of other classes may be passed in one flat mapping: ignore those
-                owner = _param_owner(k)
-                if owner is not None and owner != resolve_class(cls, index).name:
-                    continue
-                raise ClosureError(
-                    f"closure {self.name!r}, class {resolve_class(cls, index).name!r}: unknown "
-                    f"parameter {k!r}; its parameters are {sorted(by_name) or 'none'}"
-                )
-            out[sym] = _as_float(value, k)
-        return out
+        return match_parameters(syms, self._param_aliases(cls, index), params,
+                                closure_name=self.name, class_name=resolve_class(cls, index).name)
+
+
+def match_parameters(
+    symbols: Sequence[sympy.Symbol],
+    aliases: Mapping[str, sympy.Symbol],
+    params: Mapping[Any, float],
+    *,
+    closure_name: str,
+    class_name: str,
+) -> dict[sympy.Symbol, float]:
+    """Values of ``params`` (keyed by symbol, symbol name or alias) for the parameters ``symbols``.
+
+    Parameters of other classes (names ``kind[class;key]``) may be passed in one flat mapping and are
+    ignored; any other unknown key is a :class:`ClosureError`.
+    """
+    by_name = {str(s): s for s in symbols}
+    out: dict[sympy.Symbol, float] = {}
+    for key, value in params.items():
+        k = str(key)
+        sym = by_name.get(k) or aliases.get(k)
+        if sym is None:
+            owner = _param_owner(k)
+            if owner is not None and owner != class_name:
+                continue
+            raise ClosureError(
+                f"closure {closure_name!r}, class {class_name!r}: unknown parameter {k!r}; its "
+                f"parameters are {sorted(by_name) or 'none'}"
+            )
+        out[sym] = _as_float(value, k)
+    return out
 
 
 def _param_owner(name: str) -> str | None:
@@ -535,6 +550,10 @@ class ParametricClosure(ClosureFamily):
             values = self._match_params(cls, index, a.symbols, params)
             expr = expr.subs({k: exact_number(v) for k, v in values.items()})
         return expr
+
+    def with_values(self, values: Mapping[str, Mapping[str, float]]) -> "ParametricClosure":
+        """A copy with ``{class name: {parameter name: value}}`` pinned (``{}``: nothing pinned)."""
+        return self.configure(exponents=dict(values) or None)
 
     def values_table(self) -> dict[str, dict[str, float]]:
         return {k: dict(v) for k, v in (self.options.get("exponents") or {}).items()}

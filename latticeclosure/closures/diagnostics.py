@@ -21,7 +21,7 @@ replaces C_S by g_S should respect it: the *violation* is ``Σ_s g_S(p ∪ s) �
   counts pass to rounding).
 
 :func:`class_errors` is the error per class of a closure on a dataset (J_i, eq. 15) — the thin
-wrapper over :func:`~latticeclosure.closures.calibration.evaluate`.
+wrapper over :func:`~latticeclosure.closures.evaluation.evaluate`.
 """
 
 from __future__ import annotations
@@ -164,12 +164,13 @@ def marginal_consistency(
     -------
     MarginalReport
     """
-    from .calibration import CalibrationResult, closure_values, resolve_family
+    from .calibration import CalibrationResult, resolve_closure
     from .dataset import as_datasets
+    from .evaluation import closure_values
 
     if isinstance(closure, CalibrationResult):
         closure = closure.closure()
-    fam = None if closure is None else resolve_family(closure)
+    fam = None if closure is None else resolve_closure(closure)
     checks = marginal_checks(index, size)
     if symbolic is None:
         symbolic = data is None
@@ -218,7 +219,7 @@ def marginal_consistency(
 
 
 def class_errors(closure: Any, data: Any, index: Any, classes: Iterable[Any] | None = None, **kwargs: Any) -> dict[str, dict[str, float]]:
-    """J_i per class (dataset → class → J) of a closure; see :func:`.calibration.evaluate`."""
-    from .calibration import evaluate
+    """J_i per class (dataset → class → J) of a closure; see :func:`.evaluation.evaluate`."""
+    from .evaluation import evaluate
 
     return evaluate(closure, data, index, classes, **kwargs).J

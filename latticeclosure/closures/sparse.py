@@ -215,7 +215,7 @@ def sparsify(
         Its :meth:`~SparsifyResult.closure` is a :class:`SparseClosure`. Classes with no candidate
         within tolerance keep the best candidate found and are flagged ``within_tolerance=False``.
     """
-    from .calibration import _prepared_class_data, _objective_value
+    from .fitter import objective_value, prepare_class_data
     from .dataset import as_datasets
     from .powerlaw import PowerLawClosure
 
@@ -232,8 +232,8 @@ def sparsify(
             raise ClosureError(f"class {cname!r} was not fitted; fitted classes: {sorted(fit.classes)}")
         cf = fit.classes[cname]
         ansatz = family.ansatz(cname, index)
-        prepared = _prepared_class_data(ansatz, datasets)
-        J_fit = _objective_value(ansatz, prepared, cf.values)
+        prepared = prepare_class_data(ansatz, datasets)
+        J_fit = objective_value(ansatz, prepared, cf.values)
         grids = [_grid(lo, hi, step, max_abs) for lo, hi in zip(ansatz.lower, ansatz.upper)]
         A, b = ansatz.A_eq, ansatz.b_eq
         cands = []
@@ -265,7 +265,7 @@ def sparsify(
         limit = J_fit * (1.0 + rtol) + atol
         chosen, best = None, None
         for th in cands:
-            J = _objective_value(ansatz, prepared, th)
+            J = objective_value(ansatz, prepared, th)
             if best is None or J < best[1]:
                 best = (th, J)
             if J <= limit:

@@ -30,7 +30,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from ..errors import DataError, LatticeClosureError
-from .atomic import atomic_write
+from ..io.atomic import atomic_write
 from .trajectory import SCHEMA, Trajectory
 
 __all__ = ["write_csv", "read_csv", "ARRAY_COLUMNS"]
@@ -222,7 +222,7 @@ def _metadata_for(
 
         lattice = get_lattice(lattice)
     elif isinstance(lattice, Mapping):
-        lattice = Lattice(lattice["name"], lattice["vectors"], lattice.get("basis"))
+        lattice = Lattice.from_json(lattice)
     if not isinstance(lattice, Lattice):
         raise DataError(f"{where}: lattice must be a Lattice, a registered name or a record, got {lattice!r}")
     try:

@@ -34,7 +34,7 @@ from typing import Any, Iterable, Mapping
 import numpy as np
 
 from ..errors import DataError, UnknownNameError
-from .atomic import write_bytes_atomic
+from ..io.atomic import write_bytes_atomic
 
 __all__ = ["Trajectory", "SCHEMA", "load_trajectory", "NORMALISATION_TOLERANCE"]
 

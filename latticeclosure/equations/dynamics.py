@@ -41,10 +41,12 @@ class Event:
     rate: str | None = None       # fixed rate name (flip rules); None = one per orbit (swap)
 
 
-def _outside_neighbours(lattice, window: list[tuple], w: int, exclude_closed: bool) -> list[tuple]:
+def _outside_neighbours(
+    lattice, window: list[tuple], w: int, exclude_closed: bool, kinds: tuple[str, ...] | None = None
+) -> list[tuple]:
     members = set(window)
     out = []
-    for o in lattice.neighbour_keys(window[w]):
+    for o in _neighbours_across(lattice, window[w], kinds):
         if o in members:
             continue
         if exclude_closed and any(lattice.are_neighbours(o, window[v]) for v in range(len(window)) if v != w):
@@ -53,38 +55,63 @@ def _outside_neighbours(lattice, window: list[tuple], w: int, exclude_closed: bo
     return out
 
 
+def _neighbours_across(lattice, key: tuple, kinds: tuple[str, ...] | None) -> list[tuple]:
+    """Neighbours of a site across bonds of the allowed kinds (all bonds when ``kinds`` is None)."""
+    if kinds is None:
+        return lattice.neighbour_keys(key)
+    return lattice.neighbour_keys(key, kinds)
+
+
+def _bond_kinds_option(kinds: Any) -> tuple[str, ...] | None:
+    """Normalise a ``bond_kinds`` option: None, a name, a comma/blank separated string or a list."""
+    if kinds is None:
+        return None
+    if isinstance(kinds, str):
+        kinds = [k for k in kinds.replace(",", " ").split() if k]
+    if isinstance(kinds, (list, tuple)) and kinds and all(isinstance(k, str) for k in kinds):
+        return tuple(dict.fromkeys(kinds))
+    raise LatticeClosureError(f"bond_kinds must be a non-empty list of bond kind names, got {kinds!r}")
+
+
 class SwapDynamics:
-    """Kawasaki nearest-neighbour exchange.
+    """Kawasaki exchange across bonds.
 
     Parameters
     ----------
     exclude_closed : bool
-        Drop outside neighbours ``o`` that are adjacent to another window site (the paper's
-        "reactions inside a triangle"). Internal swaps are never dropped.
+        Drop outside neighbours ``o`` that are bonded to another window site (the paper's
+        "reactions inside a triangle"; any bond counts). Internal swaps are never dropped.
+    bond_kinds : sequence of str, optional
+        Swap only across bonds of these kinds (checked against the lattice: an unknown kind is a
+        :class:`~latticeclosure.errors.BondError`). Default: across every bond.
     """
 
     name = "swap"
-    description = "Kawasaki nearest-neighbour exchange (swaps of two different neighbouring states)"
+    description = "Kawasaki exchange (swaps of two different states across a bond)"
     conserves_composition = True
 
-    def __init__(self, exclude_closed: bool = False) -> None:
+    def __init__(self, exclude_closed: bool = False, bond_kinds: Any = None) -> None:
         self.exclude_closed = bool(exclude_closed)
+        self.bond_kinds = _bond_kinds_option(bond_kinds)
 
     def configure(self, **options: Any) -> "SwapDynamics":
-        allowed = {"exclude_closed"}
+        allowed = {"exclude_closed", "bond_kinds"}
         unknown = set(options) - allowed
         if unknown:
             raise LatticeClosureError(
                 f"dynamics 'swap': unknown option(s) {sorted(unknown)}; allowed: {sorted(allowed)}"
             )
-        return SwapDynamics(**options)
+        kw = {"exclude_closed": self.exclude_closed, "bond_kinds": self.bond_kinds}
+        kw.update(options)
+        return SwapDynamics(**kw)
 
     def events(self, lattice, window: list[tuple], pattern: tuple[int, ...], q: int, bonds) -> Iterator[Event]:
         n = len(window)
         keys = np.array(window, dtype=np.int64)
+        kinds = lattice.check_bond_kinds(self.bond_kinds, "dynamics 'swap' bond_kinds") if self.bond_kinds else None
         # outside swaps: window site w with an outside neighbour o in a different state
         for w in range(n):
-            for o in _outside_neighbours(lattice, window, w, self.exclude_closed):
+            for o in _outside_neighbours(lattice, window, w, self.exclude_closed, kinds):
                 ctx = np.vstack([keys, np.array([o], dtype=np.int64)])
                 roles = np.full(n + 1, ROLE_WINDOW, dtype=np.int64)
                 roles[w], roles[n] = ROLE_ACTIVE, ROLE_PARTNER
@@ -98,6 +125,8 @@ class SwapDynamics:
         # internal swaps: two neighbouring window sites in different states
         for a, b in bonds:
             if pattern[a] == pattern[b]:
+                continue
+            if kinds is not None and lattice.bond_kind(window[a], window[b]) not in kinds:
                 continue
             roles = np.full(n, ROLE_WINDOW, dtype=np.int64)
             roles[a] = roles[b] = ROLE_ACTIVE
@@ -206,26 +235,33 @@ class FlipDynamics:
         The declarative spec (see :func:`load_flip_spec`); validated against the species when the
         equations are generated.
     exclude_closed : bool
-        Drop outside catalysts adjacent to another window site (as for swaps).
+        Drop outside catalysts bonded to another window site (as for swaps).
+    bond_kinds : sequence of str, optional
+        Catalysis only across bonds of these kinds (default: every bond).
     """
 
     name = "flip"
     description = "single-site flips, spontaneous or catalysed per neighbour (SIS, contact process, Glauber)"
     conserves_composition = False
 
-    def __init__(self, rules: Any = None, exclude_closed: bool = False) -> None:
+    def __init__(self, rules: Any = None, exclude_closed: bool = False, bond_kinds: Any = None) -> None:
         self.rules_source = rules
         self.exclude_closed = bool(exclude_closed)
+        self.bond_kinds = _bond_kinds_option(bond_kinds)
 
     def configure(self, **options: Any) -> "FlipDynamics":
-        allowed = {"rules", "exclude_closed", "spec"}
+        allowed = {"rules", "exclude_closed", "spec", "bond_kinds"}
         unknown = set(options) - allowed
         if unknown:
             raise LatticeClosureError(
                 f"dynamics 'flip': unknown option(s) {sorted(unknown)}; allowed: {sorted(allowed)}"
             )
         rules = options.get("rules", options.get("spec", self.rules_source))
-        return FlipDynamics(rules=rules, exclude_closed=options.get("exclude_closed", self.exclude_closed))
+        return FlipDynamics(
+            rules=rules,
+            exclude_closed=options.get("exclude_closed", self.exclude_closed),
+            bond_kinds=options.get("bond_kinds", self.bond_kinds),
+        )
 
     def rules(self, species: Sequence[str]) -> list[FlipRule]:
         if self.rules_source is None:
@@ -243,6 +279,7 @@ class FlipDynamics:
         index = {s: i for i, s in enumerate(species)}
         n = len(window)
         keys = np.array(window, dtype=np.int64)
+        kinds = lattice.check_bond_kinds(self.bond_kinds, "dynamics 'flip' bond_kinds") if self.bond_kinds else None
         for rule in rules:
             src, tgt = index[rule.source], index[rule.target]
             for w in range(n):
@@ -257,7 +294,7 @@ class FlipDynamics:
                     continue
                 cat = index[rule.catalyst]
                 members = {k: i for i, k in enumerate(window)}
-                for j in lattice.neighbour_keys(window[w]):
+                for j in _neighbours_across(lattice, window[w], kinds):
                     if j in members:
                         if pattern[members[j]] != cat:
                             continue

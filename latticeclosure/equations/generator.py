@@ -34,7 +34,8 @@ import sympy as sp
 from ..classindex import ClassIndex
 from ..clusters import ClusterClass, Shape, validate_species
 from ..errors import LatticeClosureError, SizeLimitError
-from .dynamics import Event, FlipDynamics, SwapDynamics
+from ..protocols import RuleDynamics, conforms
+from .dynamics import Event
 from .reactions import Reaction, orbit_key
 
 __all__ = [
@@ -250,44 +251,57 @@ class RateEquations:
 
 # ---------------------------------------------------------------------- generation
 def _resolve_dynamics(dynamics: Any, exclude_closed: bool, flip_spec: Any) -> Any:
-    if isinstance(dynamics, str):
-        if dynamics == "swap":
-            return SwapDynamics(exclude_closed=exclude_closed)
-        if dynamics == "flip":
-            return FlipDynamics(rules=flip_spec, exclude_closed=exclude_closed)
-        from ..registry import get_registry
+    """The dynamics object: a registered name configured with the options, or an object as given."""
+    from ..registry import get_registry
 
-        obj = get_registry().get("dynamics", dynamics)
-        return obj.configure(exclude_closed=exclude_closed) if hasattr(obj, "configure") else obj
-    return dynamics
-
-
-def _estimate_classes(lattice, q: int, size: int) -> float:
-    from ..clusters import ConnectedEnumerator
-
-    shapes = ConnectedEnumerator()._estimate(lattice, size)
-    return shapes * q**size / 2
+    if not isinstance(dynamics, str):
+        return get_registry().resolve("dynamics", dynamics)
+    options: dict[str, Any] = {"exclude_closed": exclude_closed}
+    if flip_spec is not None:
+        options["rules"] = flip_spec
+    return get_registry().resolve("dynamics", dynamics, **options)
 
 
-def _resolve_naming(naming: Any, lattice, species, dynamics, window_size) -> Any:
+def _resolve_naming(naming: Any, lattice: Any, species: tuple[str, ...], dynamics: Any, window_size: int) -> Any:
+    """The rate naming: ``None``, the first registered naming that applies (``"auto"``), or a resolved one."""
     if naming is None:
         return None
+    from ..registry import get_registry
+
+    registry = get_registry()
     if naming == "auto":
-        try:
-            from ..registry import get_registry
-
-            candidates = get_registry().all("rate_namings").values()
-        except LatticeClosureError:
-            raise
-        for cand in candidates:
-            if cand.applies(lattice=lattice, species=species, dynamics=dynamics, window_size=window_size):
-                return cand
+        for candidate in registry.all("rate_namings").values():
+            if candidate.applies(lattice=lattice, species=species, dynamics=dynamics, window_size=window_size):
+                return candidate
         return None
-    if isinstance(naming, str):
-        from ..registry import get_registry
+    return registry.resolve("rate_namings", naming)
 
-        return get_registry().get("rate_namings", naming)
-    return naming
+
+def estimated_classes(lattice: Any, q: int, size: int) -> float:
+    """Rough number of decorated classes of connected size-``size`` shapes with ``q`` species."""
+    from ..clusters import ConnectedEnumerator
+
+    return ConnectedEnumerator().estimate(lattice, size) * q**size / 2
+
+
+def _check_request(lattice: Any, q: int, window_size: Any, max_window_size: int, max_classes: int) -> int:
+    """The window size as an int, refusing requests beyond the limits (with an estimate)."""
+    if isinstance(window_size, bool) or int(window_size) != window_size or window_size < 1:
+        raise SizeLimitError(f"window size must be a positive integer, got {window_size!r}")
+    n = int(window_size)
+    if n > max_window_size:
+        est = estimated_classes(lattice, q, n + 1)
+        raise SizeLimitError(
+            f"window size {n} exceeds the limit {max_window_size}; it would involve roughly {est:.3g} "
+            f"size-{n + 1} classes on {lattice.name!r}; raise max_window_size to proceed"
+        )
+    pattern_budget = estimated_classes(lattice, q, n + 1)
+    if pattern_budget > 50 * max_classes:
+        raise SizeLimitError(
+            f"window size {n} on {lattice.name!r} with {q} species would involve roughly "
+            f"{pattern_budget:.3g} size-{n + 1} classes (limit {max_classes}); raise max_classes to proceed"
+        )
+    return n
 
 
 def generate_equations(
@@ -309,8 +323,10 @@ def generate_equations(
         The lattice object, or a registered lattice name.
     species : sequence of str
         The states, e.g. ``["+", "-"]``.
-    dynamics : {"swap", "flip"} or dynamics object
-        ``swap`` (Kawasaki exchange) or ``flip`` (needs ``flip_spec``), or a registered name/object.
+    dynamics : str or dynamics object
+        A registered dynamics name — ``"swap"`` (Kawasaki exchange), ``"flip"`` (needs
+        ``flip_spec``) or a plugin's — configured with ``exclude_closed`` (and ``rules=flip_spec``),
+        or a dynamics object (:data:`latticeclosure.protocols.Dynamics`), used as it is.
     window_size : int
         n: equations for size-n classes in terms of size-n and size-(n+1) classes.
     exclude_closed : bool
@@ -318,8 +334,8 @@ def generate_equations(
     flip_spec : path, mapping or list, optional
         Flip rules (see :func:`latticeclosure.equations.dynamics.load_flip_spec`).
     naming : "auto", None, str or naming object
-        Rate naming: ``"auto"`` uses a registered naming that applies (e.g. the paper's k1…k8 for
-        the triangular pair window with ``exclude_closed``), ``None`` the generic ``k1 … kN``.
+        Rate naming: ``"auto"`` uses a registered naming that applies (a plugin may name the rates
+        of a setting it knows), ``None`` the generic ``k1 … kN``.
     max_window_size, max_classes : int
         Limits; larger requests raise :class:`SizeLimitError` with an estimate.
 
@@ -331,99 +347,36 @@ def generate_equations(
     ------
     SpeciesError, SizeLimitError, FlipSpecError, UnknownNameError
     """
-    if isinstance(lattice, str):
-        from ..registry import get_registry
+    from ..registry import get_registry
 
-        lattice = get_registry().get("lattices", lattice)
+    lattice = get_registry().resolve("lattices", lattice)
     sp_names = validate_species(species)
-    q = len(sp_names)
-    if isinstance(window_size, bool) or int(window_size) != window_size or window_size < 1:
-        raise SizeLimitError(f"window size must be a positive integer, got {window_size!r}")
-    n = int(window_size)
-    if n > max_window_size:
-        est = _estimate_classes(lattice, q, n + 1)
-        raise SizeLimitError(
-            f"window size {n} exceeds the limit {max_window_size}; it would involve roughly {est:.3g} "
-            f"size-{n + 1} classes on {lattice.name!r}; raise max_window_size to proceed"
-        )
-    pattern_budget = _estimate_classes(lattice, q, n + 1)
-    if pattern_budget > 50 * max_classes:
-        raise SizeLimitError(
-            f"window size {n} on {lattice.name!r} with {q} species would involve roughly "
-            f"{pattern_budget:.3g} size-{n + 1} classes (limit {max_classes}); raise max_classes to proceed"
-        )
+    n = _check_request(lattice, len(sp_names), window_size, max_window_size, max_classes)
     dyn = _resolve_dynamics(dynamics, exclude_closed, flip_spec)
     exclude_closed = bool(getattr(dyn, "exclude_closed", exclude_closed))
-    flip_rules = dyn.rules(sp_names) if isinstance(dyn, FlipDynamics) else None
+    flip_rules = dyn.rules(sp_names) if conforms(dyn, RuleDynamics) else None
+    naming_obj = _resolve_naming(naming, lattice, sp_names, dyn, n)
 
     index = ClassIndex(lattice, sp_names, n + 1)
     n_context = len(index.classes_of_size(n + 1))
     if n_context > max_classes:
         raise SizeLimitError(
-            f"window size {n} on {lattice.name!r} with {q} species involves {n_context} size-{n + 1} "
+            f"window size {n} on {lattice.name!r} with {len(sp_names)} species involves {n_context} size-{n + 1} "
             f"classes (limit {max_classes}); raise max_classes to proceed"
         )
-    group = lattice.symmetry
-    window_shapes = index.shapes_of_size(n)
-    window_classes = index.classes_of_size(n)
-    class_pos = {c.name: i for i, c in enumerate(index.classes_of_size(n) + index.classes_of_size(n + 1))}
-    shape_pos = {s.name: i for i, s in enumerate(index.shapes)}
-
-    # contributions[(lhs, rate_id, variable)] = Fraction
-    contrib: dict[tuple[str, Any, str], Fraction] = {}
-    orbits: dict[Any, Reaction] = {}
-
-    for w_idx, shape in enumerate(window_shapes):
-        window = [tuple(k) for k in shape.sites]
-        for pattern in np.ndindex(*([q] * n)):
-            pattern = tuple(int(v) for v in pattern)
-            reactant = index.classify(np.array(window), pattern)
-            if flip_rules is not None:
-                events = dyn.events_for(flip_rules, sp_names, lattice, window, pattern, q, shape.bonds)
-            else:
-                events = dyn.events(lattice, window, pattern, q, shape.bonds)
-            for ev in events:
-                _accumulate(ev, index, group, shape, w_idx, pattern, reactant, sp_names, class_pos, shape_pos, contrib, orbits)
-
-    # keep only non-vanishing contributions
-    contrib = {k: v for k, v in contrib.items() if v != 0}
+    contrib, orbits = _contributions(index, lattice, dyn, flip_rules, sp_names, n)
     used = {rid for (_, rid, _) in contrib}
     reactions = sorted((orbits[rid] for rid in used), key=lambda r: r.sort_key)
-
-    names = _assign_rate_names(reactions, flip_rules is not None, _resolve_naming(naming, lattice, sp_names, dyn, n))
-    rate_of = {id(r): r.rate for r in reactions}
-    key_to_rate = {r.key: r.rate for r in reactions}
-    rid_to_name = {rid: rate_of[id(orbits[rid])] for rid in used}
-
-    rates: list[Rate] = []
-    by_name: dict[str, list[Reaction]] = {}
-    for r in reactions:
-        by_name.setdefault(r.rate, []).append(r)
-    for name in sorted(by_name, key=_natural_key):
-        rs = by_name[name]
-        reverse = None
-        if flip_rules is None:
-            reverse = key_to_rate.get(rs[0].reverse_key)
-        rates.append(Rate(name=name, symbol=sp.Symbol(name), reverse=reverse, reactions=tuple(rs)))
-    del names
-
-    # variables and right-hand sides
+    _assign_rate_names(reactions, flip_rules is not None, naming_obj)
+    rates = _rates(reactions, reverse=flip_rules is None)
+    rid_to_name = {rid: orbits[rid].rate for rid in used}
+    window_classes = index.classes_of_size(n)
     var_names = {var for (_, _, var) in contrib}
     context_classes = [c for c in index.classes_of_size(n + 1) if c.name in var_names]
     all_vars = window_classes + context_classes
     symbols = {c.name: sp.Symbol(c.name) for c in all_vars}
+    terms = _terms(contrib, rid_to_name, window_classes, all_vars)
     rate_syms = {r.name: r.symbol for r in rates}
-    terms: dict[str, list[tuple[Fraction, str, str]]] = {c.name: [] for c in window_classes}
-    merged: dict[tuple[str, str, str], Fraction] = {}
-    for (lhs, rid, var), coeff in contrib.items():
-        key = (lhs, rid_to_name[rid], var)
-        merged[key] = merged.get(key, Fraction(0)) + coeff
-    var_order = {c.name: i for i, c in enumerate(all_vars)}
-    for (lhs, rate, var), coeff in sorted(
-        merged.items(), key=lambda kv: (_natural_key(kv[0][1]), var_order[kv[0][2]])
-    ):
-        if coeff != 0:
-            terms[lhs].append((coeff, rate, var))
     rhs = {
         lhs: sp.Add(*[sp.Rational(c.numerator, c.denominator) * rate_syms[r] * symbols[v] for c, r, v in tl])
         for lhs, tl in terms.items()
@@ -443,6 +396,62 @@ def generate_equations(
         reactions=reactions,
         terms=terms,
     )
+
+
+def _contributions(index: ClassIndex, lattice: Any, dyn: Any, flip_rules: Any, species: tuple[str, ...], n: int):
+    """Every event on every labelled window pattern: ``{(lhs, reaction id, variable): coefficient}``.
+
+    Returns the non-vanishing contributions and the representative reaction of every orbit.
+    """
+    q = len(species)
+    group = lattice.symmetry
+    window_shapes = index.shapes_of_size(n)
+    class_pos = {c.name: i for i, c in enumerate(index.classes_of_size(n) + index.classes_of_size(n + 1))}
+    shape_pos = {s.name: i for i, s in enumerate(index.shapes)}
+    contrib: dict[tuple[str, Any, str], Fraction] = {}
+    orbits: dict[Any, Reaction] = {}
+    for w_idx, shape in enumerate(window_shapes):
+        window = [tuple(k) for k in shape.sites]
+        for pattern in np.ndindex(*([q] * n)):
+            pattern = tuple(int(v) for v in pattern)
+            reactant = index.classify(np.array(window), pattern)
+            if flip_rules is not None:
+                events = dyn.events_for(flip_rules, species, lattice, window, pattern, q, shape.bonds)
+            else:
+                events = dyn.events(lattice, window, pattern, q, shape.bonds)
+            for ev in events:
+                _accumulate(ev, index, group, shape, w_idx, pattern, reactant, species, class_pos, shape_pos, contrib, orbits)
+    return {k: v for k, v in contrib.items() if v != 0}, orbits
+
+
+def _rates(reactions: list[Reaction], reverse: bool) -> list[Rate]:
+    """One :class:`Rate` per rate name (in natural order), with its reverse rate for orbit rates."""
+    key_to_rate = {r.key: r.rate for r in reactions}
+    by_name: dict[str, list[Reaction]] = {}
+    for r in reactions:
+        by_name.setdefault(r.rate, []).append(r)
+    rates = []
+    for name in sorted(by_name, key=_natural_key):
+        rs = by_name[name]
+        rev = key_to_rate.get(rs[0].reverse_key) if reverse else None
+        rates.append(Rate(name=name, symbol=sp.Symbol(name), reverse=rev, reactions=tuple(rs)))
+    return rates
+
+
+def _terms(contrib, rid_to_name, window_classes, all_vars) -> dict[str, list[tuple[Fraction, str, str]]]:
+    """Right-hand-side terms ``(coefficient, rate, variable)`` per window class, merged by rate name."""
+    terms: dict[str, list[tuple[Fraction, str, str]]] = {c.name: [] for c in window_classes}
+    merged: dict[tuple[str, str, str], Fraction] = {}
+    for (lhs, rid, var), coeff in contrib.items():
+        key = (lhs, rid_to_name[rid], var)
+        merged[key] = merged.get(key, Fraction(0)) + coeff
+    var_order = {c.name: i for i, c in enumerate(all_vars)}
+    for (lhs, rate, var), coeff in sorted(
+        merged.items(), key=lambda kv: (_natural_key(kv[0][1]), var_order[kv[0][2]])
+    ):
+        if coeff != 0:
+            terms[lhs].append((coeff, rate, var))
+    return terms
 
 
 def _accumulate(ev: Event, index, group, shape, w_idx, pattern, reactant, species, class_pos, shape_pos, contrib, orbits):

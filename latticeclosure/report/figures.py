@@ -12,10 +12,12 @@ Conventions
     * Time is shown as a fraction of the run: by default every ``time`` array is divided by its
       largest finite value (the run is taken to start at 0); pass ``normalize_time=False`` if the
       times already are fractions.
-    * Colour per stoichiometry from viridis (by rank of x, so neighbouring x stay distinguishable);
-      colour per closure label fixed (:data:`CLOSURE_COLOURS`: PA black, OA-hard blue, OA-soft
-      orange, SA red, OA-cv green, best-cv purple; any other label from the rest of tab10), with a
-      fixed line style and marker too, so that the same closure looks the same in every figure.
+    * Colour per grid point from viridis (by rank of its value, so neighbouring points stay
+      distinguishable); each closure label gets a style (colour, line style, marker) from
+      :func:`closure_styles` — the caller passes ``styles`` to fix them (a model plugin does, so the
+      same closure looks the same in every figure), other labels take the next colour of tab10.
+    * Labels are arguments: ``grid_name`` (the grid parameter, e.g. ``x``), ``grid_label`` (its axis
+      label) and ``legend_title`` name the grid; ``temperature_label`` the temperature axis.
     * NaN and ±inf are never plotted (they break a line); figures stay legible when whole series
       are missing.
 """
@@ -25,7 +27,6 @@ from __future__ import annotations
 import contextlib
 import math
 import os
-import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -36,34 +37,25 @@ __all__ = [
     "plot_annealing",
     "plot_pair_concentrations",
     "plot_closure_reconstruction",
-    "plot_error_vs_stoichiometry",
+    "plot_error_vs_grid",
     "plot_exponents",
     "stoichiometry_colours",
-    "closure_colours",
-    "CLOSURE_COLOURS",
+    "closure_styles",
     "DPI",
 ]
 
 #: Resolution of every PNG.
 DPI = 130
 
-#: Fixed colours of the closures the report always shows.
-CLOSURE_COLOURS: dict[str, str] = {
-    "PA": "black",
-    "OA-hard": "tab:blue",
-    "OA-soft": "tab:orange",
-    "SA": "tab:red",
-    "OA-cv": "tab:green",
-    "best-cv": "tab:purple",
-}
-_EXTRA_COLOURS = ("tab:brown", "tab:pink", "tab:olive", "tab:cyan", "tab:gray")
-_LINESTYLES = {"PA": "-", "OA-hard": "--", "OA-soft": "-.", "SA": ":", "OA-cv": (0, (5, 1.5, 1, 1.5, 1, 1.5))}
-_MARKERS = {"PA": "o", "OA-hard": "s", "OA-soft": "^", "SA": "D", "OA-cv": "v", "best-cv": "P"}
-_EXTRA_MARKERS = ("X", "*", "h", "<", ">", "p")
+#: Colours, line styles and markers given to closure labels in order (unless ``styles`` fixes them).
+_COLOURS = ("black", "tab:blue", "tab:orange", "tab:red", "tab:green", "tab:purple", "tab:brown",
+            "tab:pink", "tab:olive", "tab:cyan", "tab:gray")
+_LINESTYLE_CYCLE = ("-", "--", "-.", ":", (0, (5, 1.5, 1, 1.5, 1, 1.5)), (0, (1, 1)))
+_MARKER_CYCLE = ("o", "s", "^", "D", "v", "P", "X", "*", "h", "<", ">", "p")
 
 TIME_LABEL = "time (fraction of run)"
-T_LABEL = "T (oxygen-energy units)"
-E_LABEL = "E per site"
+T_LABEL = "temperature"
+E_LABEL = "energy per site"
 C_LABEL = "concentration"
 
 _RC = {
@@ -104,19 +96,11 @@ def _figure(path: str | os.PathLike, figsize: tuple[float, float]) -> Iterator[A
 
 
 def _save_atomic(fig: Any, path: Path) -> None:
+    from ..io import atomic_write
+
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fig.savefig(fh, format="png", dpi=DPI)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp makes it 0600
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    with atomic_write(path, "wb") as fh:
+        fig.savefig(fh, format="png", dpi=DPI)
 
 
 def _array(values: Any, name: str) -> np.ndarray:
@@ -148,15 +132,15 @@ def _series(time: np.ndarray, values: Any, name: str) -> np.ndarray:
     return v
 
 
-def _x_label(x: Any) -> str:
+def _point_label(x: Any, grid_name: str = "x") -> str:
     try:
-        return f"x = {float(x):.2f}"
+        return f"{grid_name} = {float(x):.3g}"
     except (TypeError, ValueError):
-        return f"x = {x}"
+        return f"{grid_name} = {x}"
 
 
 def stoichiometry_colours(xs: Sequence[float]) -> dict[float, tuple]:
-    """Map each stoichiometry to an RGBA colour from viridis, by rank (the yellow end is avoided)."""
+    """Map each grid value to an RGBA colour from viridis, by rank (the yellow end is avoided)."""
     from matplotlib import colormaps
 
     cmap = colormaps["viridis"]
@@ -166,26 +150,24 @@ def stoichiometry_colours(xs: Sequence[float]) -> dict[float, tuple]:
     return {x: cmap(0.88 * i / (len(order) - 1)) for i, x in enumerate(order)}
 
 
-def closure_colours(labels: Sequence[str]) -> dict[str, Any]:
-    """Fixed colour per closure label (:data:`CLOSURE_COLOURS`), others from the rest of tab10."""
-    out: dict[str, Any] = {}
-    extra = iter(_EXTRA_COLOURS * (len(labels) // len(_EXTRA_COLOURS) + 1))
-    for label in labels:
-        out[label] = CLOSURE_COLOURS.get(label) or next(extra)
-    return out
+def closure_styles(labels: Sequence[str], styles: Mapping[str, Mapping[str, Any]] | None = None) -> dict[str, dict[str, Any]]:
+    """Colour, line style and marker per closure label.
 
-
-def _closure_styles(labels: Sequence[str]) -> dict[str, dict[str, Any]]:
-    colours = closure_colours(labels)
-    extra = iter(_EXTRA_MARKERS * (len(labels) // len(_EXTRA_MARKERS) + 1))
-    return {
-        label: {
-            "color": colours[label],
-            "linestyle": _LINESTYLES.get(label, "-"),
-            "marker": _MARKERS.get(label) or next(extra),
+    ``styles`` fixes some labels (``{"PA": {"color": "black", "linestyle": "-", "marker": "o"}}``,
+    any key optional); the others take the next unused colour, line style and marker in order.
+    """
+    styles = dict(styles or {})
+    used = {st.get("color") for st in styles.values()}
+    colours = iter([c for c in _COLOURS if c not in used] * (len(labels) + 1))
+    out: dict[str, dict[str, Any]] = {}
+    for k, label in enumerate(labels):
+        fixed = dict(styles.get(label, {}))
+        out[label] = {
+            "color": fixed.get("color") or next(colours),
+            "linestyle": fixed.get("linestyle", _LINESTYLE_CYCLE[k % len(_LINESTYLE_CYCLE)]),
+            "marker": fixed.get("marker", _MARKER_CYCLE[k % len(_MARKER_CYCLE)]),
         }
-        for label in labels
-    }
+    return out
 
 
 def _outside_legend(fig: Any, handles: list, labels: list[str], **kwargs: Any) -> None:
@@ -250,17 +232,22 @@ def plot_annealing(
     title: str | None = "Simulated annealing: temperature and energy per site",
     normalize_time: bool = True,
     log_temperature: bool | None = None,
+    grid_name: str = "x",
+    legend_title: str = "grid point",
+    temperature_label: str = T_LABEL,
+    energy_label: str = E_LABEL,
 ) -> Path:
     """Temperature and energy per site along the annealing runs, like the paper's Fig. 2.
 
     Two stacked panels sharing the time axis (fraction of the run): T on top, E per site below, one
-    line per stoichiometry, each run's ground-state lower bound dotted in its colour.
+    line per grid point, each run's ground-state lower bound dotted in its colour.
 
     Parameters
     ----------
     runs : sequence of dict
-        ``{"x": float, "time": array, "temperature": array, "energy": array, "lower_bound": float}``;
-        ``temperature``, ``energy`` and ``lower_bound`` may each be missing or None.
+        ``{"x": float, "time": array, "temperature": array, "energy": array, "lower_bound": float}``
+        (``x`` the grid value, labelled ``grid_name``); ``temperature``, ``energy`` and
+        ``lower_bound`` may each be missing or None.
     path : path-like
         The PNG to write.
     log_temperature : bool, optional
@@ -284,7 +271,7 @@ def plot_annealing(
         for run in runs:
             t = _time_fraction(run["time"], normalize_time)
             colour = colours.get(float(run["x"]), "0.5") if _finite_x(run["x"]) else "0.5"
-            label = _x_label(run["x"])
+            label = _point_label(run["x"], grid_name)
             line = None
             if run.get("temperature") is not None:
                 temp = _series(t, run["temperature"], f"{label}: temperature")
@@ -316,14 +303,14 @@ def plot_annealing(
             _no_data(ax_t)
         if not any_e:
             _no_data(ax_e)
-        ax_t.set_ylabel(T_LABEL)
-        ax_e.set_ylabel(E_LABEL)
+        ax_t.set_ylabel(temperature_label)
+        ax_e.set_ylabel(energy_label)
         ax_e.set_xlabel(TIME_LABEL)
         if normalize_time:
             ax_e.set_xlim(0.0, 1.0)
         ax_t.set_title("temperature schedule", loc="left")
-        ax_e.set_title("energy per site (dotted: lower bound of each x)", loc="left")
-        _outside_legend(fig, handles, labels, title="stoichiometry")
+        ax_e.set_title(f"energy per site (dotted: lower bound of each {grid_name})", loc="left")
+        _outside_legend(fig, handles, labels, title=legend_title)
         if title:
             fig.suptitle(title)
     return Path(path)
@@ -344,17 +331,20 @@ def plot_pair_concentrations(
     path: str | os.PathLike,
     *,
     classes: Sequence[str] | None = None,
-    title: str | None = "Pair concentrations along the annealing runs",
+    title: str | None = "Window-class concentrations along the runs",
     normalize_time: bool = True,
+    grid_name: str = "x",
+    legend_title: str = "grid point",
 ) -> Path:
-    """C++, C--, C+- against time (fraction of the run): one panel per pair class, one line per x.
+    """Concentrations of some classes against time (fraction of the run): one panel per class, one
+    line per grid point.
 
     Parameters
     ----------
     runs : sequence of dict
-        ``{"x": float, "time": array, "pairs": {"C++": array, "C--": array, "C+-": array}}``.
+        ``{"x": float, "time": array, "pairs": {class name: array, ...}}`` (``x`` the grid value).
     classes : sequence of str, optional
-        The panels, in order; default: the pair classes of the runs in order of first appearance.
+        The panels, in order; default: the classes of the runs in order of first appearance.
 
     Returns
     -------
@@ -385,12 +375,12 @@ def plot_pair_concentrations(
                 values = (run.get("pairs") or {}).get(cls)
                 if values is None:
                     continue
-                v = _series(t, values, f"{_x_label(run['x'])}: {cls}")
+                v = _series(t, values, f"{_point_label(run['x'], grid_name)}: {cls}")
                 (line,) = ax.plot(t, v, color=colour)
                 seen |= bool(np.isfinite(v).any())
-                if _x_label(run["x"]) not in labels:
+                if _point_label(run["x"], grid_name) not in labels:
                     handles.append(line)
-                    labels.append(_x_label(run["x"]))
+                    labels.append(_point_label(run["x"], grid_name))
             if not seen:
                 _no_data(ax)
             ax.set_title(cls)
@@ -403,7 +393,7 @@ def plot_pair_concentrations(
         for ax in axes[max(0, len(classes) - ncols): len(classes)]:
             ax.set_xlabel(TIME_LABEL)
             ax.tick_params(labelbottom=True)
-        _outside_legend(fig, handles, labels, title="stoichiometry")
+        _outside_legend(fig, handles, labels, title=legend_title)
         if title:
             fig.suptitle(title)
     return Path(path)
@@ -484,6 +474,8 @@ def plot_closure_reconstruction(
     normalize_time: bool = True,
     yscale: str = "auto",
     max_markers: int = 35,
+    grid_name: str = "x",
+    styles: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> Path:
     """Measured triplet concentrations and each closure's prediction, like the paper's Fig. 8.
 
@@ -494,7 +486,7 @@ def plot_closure_reconstruction(
     Parameters
     ----------
     x : float or None
-        The stoichiometry, for the title.
+        The grid value (labelled ``grid_name``), for the title.
     time : array
         Record times (normalised to a fraction of the run unless ``normalize_time=False``).
     data : dict str -> array
@@ -520,7 +512,7 @@ def plot_closure_reconstruction(
         raise ValueError("no classes to plot")
     t = _time_fraction(time, normalize_time)
     labels = list(predictions)
-    styles = _closure_styles(labels)
+    styles = closure_styles(labels, styles)
     nrows, ncols, positions = _grid(classes)
     n = t.size
     mark = np.unique(np.linspace(0, n - 1, min(n, max(2, max_markers))).round().astype(int)) if n else []
@@ -593,7 +585,7 @@ def plot_closure_reconstruction(
         if title is None:
             title = "Triplet concentrations: measured vs closures"
             if x is not None:
-                title += f" ({_x_label(x)})"
+                title += f" ({_point_label(x, grid_name)})"
         if title:
             fig.suptitle(title)
     return Path(path)
@@ -602,32 +594,39 @@ def plot_closure_reconstruction(
 # ---------------------------------------------------------------------------------------- Figs. 11–12
 
 
-def plot_error_vs_stoichiometry(
-    stoichiometries: Sequence[float],
+def plot_error_vs_grid(
+    values: Sequence[float],
     errors: Mapping[str, Sequence[float]],
     path: str | os.PathLike,
-    title: str | None = "Closure error E against stoichiometry",
+    title: str | None = "Closure error E across the grid",
     *,
     ylabel: str = "E (mean J over classes)",
+    xlabel: str = "x",
+    styles: Mapping[str, Mapping[str, Any]] | None = None,
+    markers: Mapping[str, float] | None = None,
 ) -> Path:
-    """E against stoichiometry for each closure, log y axis, like the paper's Figs. 11–12.
+    """E against the grid parameter for each closure, log y axis, like the paper's Figs. 11–12.
+
+    ``markers`` maps a closure label to the grid value it was fitted at; that point is drawn as a
+    larger hollow marker.
 
     Parameters
     ----------
-    stoichiometries : sequence of float
+    values : sequence of float
+        Grid values (x axis).
     errors : dict label -> sequence of float
-        Aligned with ``stoichiometries``. NaN, ±inf and non-positive values cannot be drawn on a log
+        Aligned with ``values``. NaN, ±inf and non-positive values cannot be drawn on a log
         axis: they are skipped (the line breaks there) and the legend says how many.
 
     Returns
     -------
     pathlib.Path
     """
-    xs = _array(stoichiometries, "stoichiometries")
+    xs = _array(values, "values")
     if xs.size == 0:
-        raise ValueError("no stoichiometries")
+        raise ValueError("no grid values")
     labels = list(errors)
-    styles = _closure_styles(labels)
+    styles = closure_styles(labels, styles)
     order = np.argsort(np.where(np.isfinite(xs), xs, np.inf), kind="stable")
     with _figure(path, (8.2, 4.9)) as fig:
         ax = fig.subplots()
@@ -636,7 +635,7 @@ def plot_error_vs_stoichiometry(
         for label in labels:
             ys = _array(errors[label], f"errors[{label!r}]")
             if ys.size != xs.size:
-                raise ValueError(f"errors[{label!r}]: {ys.size} values for {xs.size} stoichiometries")
+                raise ValueError(f"errors[{label!r}]: {ys.size} values for {xs.size} grid values")
             ok = np.isfinite(ys) & (ys > 0) & np.isfinite(xs)
             y = np.where(ok, ys, np.nan)[order]
             st = styles[label]
@@ -645,6 +644,11 @@ def plot_error_vs_stoichiometry(
                 markersize=5.5, linewidth=1.4,
             )
             any_drawn |= bool(ok.any())
+            if markers and label in markers:
+                at = int(np.argmin(np.abs(xs - float(markers[label]))))
+                if ok[at]:
+                    ax.plot([xs[at]], [ys[at]], linestyle="none", marker=st["marker"], markersize=12,
+                            markerfacecolor="none", markeredgecolor=st["color"], markeredgewidth=1.6)
             missing = int((~ok).sum())
             name = label if not missing else f"{label} ({missing} of {xs.size} n/a)"
             handles.append(line)
@@ -661,7 +665,7 @@ def plot_error_vs_stoichiometry(
             ax.set_xticklabels([f"{v:.2f}" for v in ticks], rotation=45 if ticks.size > 6 else 0)
             pad = 0.04 * max(float(ticks.max() - ticks.min()), 0.05)
             ax.set_xlim(float(ticks.min()) - pad, float(ticks.max()) + pad)
-        ax.set_xlabel("stoichiometry x (Li fraction)")
+        ax.set_xlabel(xlabel)
         ax.set_ylabel(ylabel)
         ax.grid(True, which="major", alpha=0.35)
         ax.grid(True, which="minor", axis="y", alpha=0.12)
@@ -704,7 +708,7 @@ def plot_exponents(
     Parameters
     ----------
     table : sequence of dict
-        ``{"class": str, "PA": {param: value}, "OA-hard": {...}, "OA-soft": {...}}``.
+        ``{"class": str, <closure label>: {param: value}, ...}``: one column group per closure.
     closures : sequence of str, optional
         Column groups, in order; default: every key other than ``"class"`` in order of appearance.
 
@@ -781,7 +785,7 @@ def plot_exponents(
         ax.set_xlim(-0.5, len(columns) - 0.5)
         ax.set_ylim(len(rows) - 0.5, -0.5)
         ax.set_xlabel("parameter")
-        ax.set_ylabel("triplet class")
+        ax.set_ylabel("class")
         cb = fig.colorbar(im, ax=ax, shrink=0.8, pad=0.02, extend="both")
         cb.set_label(f"value (colour saturates at ±{vlim:.3g})")
         if title:

@@ -27,6 +27,14 @@ def latticeclosure_data_backends():
 
 
 @hookimpl
+def latticeclosure_rate_namings():
+    """The paper's k1…k8 (eq. 5) for the triangular pair window with ``exclude_closed``."""
+    from .naming import TriangularPairNaming
+
+    return [TriangularPairNaming()]
+
+
+@hookimpl
 def latticeclosure_closure_presets():
     """The paper's closures as presets: SA (Table III), OA-hard and OA-soft (degree 1 everywhere)."""
     from .presets import nmc_closure_presets

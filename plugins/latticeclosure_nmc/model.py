@@ -15,6 +15,7 @@ from latticeclosure.anneal.schedule import Schedule
 from latticeclosure.model import Model
 
 from .energy import LI_LAYER_CHARGE, NEUTRAL_CHARGE, pauling_energy, resolve_charges
+from .study import nmc_study
 
 __all__ = ["nmc_model", "default_schedule", "STOICHIOMETRIES", "MODEL_NAME"]
 
@@ -106,6 +107,8 @@ def nmc_model(
         default_size=48,
         min_size=4,
         exact_fractions=(1 / 3, 2 / 3),
+        study=nmc_study(),
+        default=True,
         factory=nmc_model,
         options=options,
     )

@@ -21,7 +21,7 @@ overshoots by the complementary class (Σ_z L_{++z} ≈ C₊₊ + C₊₋ = C₊
 
 from __future__ import annotations
 
-__all__ = ["SA", "SA_PATTERN", "nmc_closure_presets", "sa_pattern"]
+__all__ = ["SA", "SA_PATTERN", "nmc_closure_presets", "sa_pattern"]  # noqa: F822 - SA is built lazily (module __getattr__)
 
 
 def sa_pattern(plus: str = "+", minus: str = "-") -> dict[str, dict[str, float]]:

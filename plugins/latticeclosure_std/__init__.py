@@ -24,13 +24,6 @@ def latticeclosure_cluster_enumerators():
 
 
 @hookimpl
-def latticeclosure_rate_namings():
-    from .naming import TriangularPairNaming
-
-    return [TriangularPairNaming()]
-
-
-@hookimpl
 def latticeclosure_dynamics():
     from latticeclosure.equations.dynamics import FlipDynamics, SwapDynamics
 

@@ -1,0 +1,464 @@
+"""Resumable parallel sweeps: run simulation tasks on the local cores, save each result at once.
+
+:func:`run_tasks` runs every :class:`~latticeclosure.simulation.SimulationTask` with its data backend,
+in a :class:`concurrent.futures.ProcessPoolExecutor` of ``workers`` processes (``workers=1`` runs in
+this process). Every finished trajectory is written atomically to ``OUT/<stem>.npz`` by the worker as
+soon as it finishes (``x0.25_seed0.npz``), and ``OUT/manifest.json`` (also written atomically) lists
+the parameters and the finished tasks. Long tasks also checkpoint (``OUT/<stem>.checkpoint.npz``,
+every ``checkpoint_every`` seconds), so an interrupted sweep loses no finished result and little
+unfinished work: ``resume=True`` skips every task whose trajectory file exists, loads, validates and
+was written for the same task (every parameter compared), and resumes the others from their
+checkpoints.
+
+Example
+-------
+>>> from latticeclosure.simulation import run_sweep
+>>> result = run_sweep("nmc", [0.25, 1/3, 0.5], seeds=[0], L=24, out_dir="runs", workers=2)  # doctest: +SKIP
+>>> [t.x for t in result.trajectories()]                                                     # doctest: +SKIP
+[0.25, 0.3333333333333333, 0.5]
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import multiprocessing
+import os
+import sys
+import time
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Sequence
+
+from ..errors import ConfigurationError, DataError, LatticeClosureError, OutputDirectoryError
+from ..io.outdir import prepare_output_directory
+from .task import SimulationTask
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..data import Trajectory
+
+__all__ = ["SweepResult", "run_tasks", "run_sweep", "sweep_tasks", "MANIFEST", "MANIFEST_SCHEMA"]
+
+MANIFEST = "manifest.json"
+MANIFEST_SCHEMA = "latticeclosure.sweep-manifest/2"
+
+
+@dataclass
+class SweepResult:
+    """What a sweep produced.
+
+    Attributes
+    ----------
+    out_dir : Path
+    tasks : list of SimulationTask
+        All tasks of the sweep, sorted by grid point then seed.
+    ran, skipped : list of SimulationTask
+        Tasks run now, and tasks already finished (resume).
+    summaries : dict
+        Per task file name: grid point, seed, realised composition, final energy, its lower bound and
+        wall time, where the trajectory has them.
+    """
+
+    out_dir: Path
+    tasks: list[SimulationTask]
+    ran: list[SimulationTask] = field(default_factory=list)
+    skipped: list[SimulationTask] = field(default_factory=list)
+    summaries: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def path(self, task: SimulationTask) -> Path:
+        return self.out_dir / task.filename
+
+    @property
+    def paths(self) -> list[Path]:
+        return [self.path(t) for t in self.tasks]
+
+    def trajectories(self) -> list["Trajectory"]:
+        """All trajectories (loaded and validated), in task order."""
+        from ..data import Trajectory
+
+        return [Trajectory.load(p) for p in self.paths]
+
+    def trajectory(self, value: float, seed: int | None = None, parameter: str | None = None) -> "Trajectory":
+        """The trajectory at grid value ``value`` (of ``parameter``, default the grid's first) and ``seed``."""
+        from ..data import Trajectory
+
+        for task in self.tasks:
+            name = parameter or next(iter(task.point))
+            if math.isclose(task.point.get(name, math.nan), value, rel_tol=0, abs_tol=1e-12) and (
+                seed is None or task.seed == seed
+            ):
+                return Trajectory.load(self.path(task))
+        raise LatticeClosureError(
+            f"the sweep has no run with {parameter or 'grid value'} {value!r}" + (f", seed {seed}" if seed is not None else "")
+        )
+
+
+# ---------------------------------------------------------------------------------- worker side
+def _run_task(backend: Any, task: SimulationTask, out_dir: str, checkpoint_every: float | None) -> dict[str, Any]:
+    """Run one task and save its trajectory atomically (runs in a worker process)."""
+    t0 = time.perf_counter()
+    out = Path(out_dir)
+    ckpt = out / task.checkpoint_name
+    traj = backend.run_task(
+        task,
+        checkpoint=ckpt if checkpoint_every else None,
+        checkpoint_every=checkpoint_every or 0.0,
+    )
+    traj.save(out / task.filename)
+    if ckpt.exists():
+        ckpt.unlink()
+    return trajectory_summary(traj, task, time.perf_counter() - t0)
+
+
+def trajectory_summary(traj: "Trajectory", task: SimulationTask, wall: float | None) -> dict[str, Any]:
+    """What a manifest and a report say about one finished task (fields the trajectory has)."""
+    energy = traj.energy_per_site
+    meta = traj.metadata
+    return {
+        "point": dict(task.point),
+        "seed": task.seed,
+        "file": task.filename,
+        "x_realised": meta.get("x_realised"),
+        "final_energy_per_site": None if energy is None else float(energy[-1]),
+        "lower_bound_per_site": (meta.get("energy") or {}).get("lower_bound_per_site"),
+        "wall_time_s": None if wall is None else round(wall, 3),
+    }
+
+
+def _ignore_sigint() -> None:
+    """Worker initialiser: Ctrl-C is handled by the parent, which stops the workers."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+# ---------------------------------------------------------------------------------- driver
+def sweep_tasks(
+    model: Any,
+    values: Sequence[float],
+    seeds: Sequence[int] = (0,),
+    *,
+    parameter: str = "x",
+    size: Any = None,
+    settings: dict[str, Any] | None = None,
+    backend: Any = None,
+) -> list[SimulationTask]:
+    """The tasks of a one-parameter grid × seeds, sorted by value then seed (duplicates dropped).
+
+    Raises
+    ------
+    ConfigurationError
+        For no values or seeds, a value that is not a finite number, or a negative or non-integer
+        seed.
+    """
+    if not len(values):
+        raise ConfigurationError("the sweep has no grid values")
+    if not len(seeds):
+        raise ConfigurationError("the sweep has no seeds")
+    for s in seeds:
+        if isinstance(s, bool) or not isinstance(s, (int, float)) or not float(s).is_integer() or s < 0:
+            raise ConfigurationError(f"seed {s!r} must be a non-negative integer")
+    name = getattr(backend, "name", backend) or ""
+    tasks = {
+        (float(v), int(s)): SimulationTask(model, {parameter: v}, int(s), size, dict(settings or {}), name)
+        for v in values
+        for s in seeds
+    }
+    return [tasks[k] for k in sorted(tasks)]
+
+
+def _check_tasks(backend: Any, tasks: Sequence[SimulationTask]) -> list[SimulationTask]:
+    checked = [backend.check_task(t) for t in tasks]
+    stems: dict[str, SimulationTask] = {}
+    for t in checked:
+        if t.stem in stems:
+            raise ConfigurationError(
+                f"grid points {stems[t.stem].describe()} and {t.describe()} map to the same file name "
+                f"{t.filename}; give values that differ in their first 6 significant digits"
+            )
+        stems[t.stem] = t
+    return checked
+
+
+def _shared_parameters(tasks: Sequence[SimulationTask]) -> dict[str, Any]:
+    first = tasks[0].to_json()
+    return {k: v for k, v in first.items() if k not in ("point", "seed")}
+
+
+def _write_manifest(out: Path, parameters: dict[str, Any], tasks: Sequence[SimulationTask], summaries: dict[str, Any], model: Any) -> None:
+    from ..io import write_json_atomic
+
+    to_json = getattr(model, "to_json", None)
+    manifest = {
+        "schema": MANIFEST_SCHEMA,
+        "parameters": parameters,
+        "model_info": to_json() if callable(to_json) else {"name": getattr(model, "name", None)},
+        "tasks": [
+            {"point": t.point, "seed": t.seed, "file": t.filename,
+             "status": "done" if t.filename in summaries else "pending",
+             **({k: v for k, v in summaries[t.filename].items() if k not in ("point", "seed", "file")}
+                if t.filename in summaries else {})}
+            for t in tasks
+        ],
+    }
+    write_json_atomic(out / MANIFEST, manifest)
+
+
+def _finished(out: Path, task: SimulationTask) -> dict[str, Any] | None:
+    """The summary of a finished task whose file loads, validates and was written for this task."""
+    from ..data import Trajectory
+
+    path = out / task.filename
+    if not path.exists():
+        return None
+    try:
+        traj = Trajectory.load(path)
+    except DataError as exc:
+        print(f"warning: {exc}; running {task.filename} again", file=sys.stderr)
+        return None
+    recorded = traj.metadata.get("task")
+    if recorded != task.to_json():
+        print(f"warning: {path} belongs to another run; running {task.filename} again", file=sys.stderr)
+        return None
+    return trajectory_summary(traj, task, None)
+
+
+def _check_resumable(out: Path, parameters: dict[str, Any]) -> None:
+    manifest_path = out / MANIFEST
+    if not manifest_path.exists():
+        return
+    try:
+        old = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise OutputDirectoryError(f"cannot read {manifest_path}: {exc}") from None
+    previous = old.get("parameters") if isinstance(old, dict) else None
+    if previous != parameters:
+        previous = previous if isinstance(previous, dict) else {}
+        diff = sorted(k for k in set(parameters) | set(previous) if previous.get(k) != parameters.get(k))
+        raise OutputDirectoryError(
+            f"{out} holds a sweep with other parameters ({', '.join(diff)}); resume needs the "
+            "same model, backend, size and settings, or use another output directory"
+        )
+
+
+def run_tasks(
+    tasks: Sequence[SimulationTask],
+    backend: Any,
+    *,
+    out_dir: str | os.PathLike,
+    workers: int = 1,
+    resume: bool = False,
+    overwrite: bool = False,
+    progress: bool | None = None,
+    checkpoint_every: float | None = 60.0,
+    mp_context: str | None = None,
+    label: str = "sweep",
+) -> SweepResult:
+    """Run every task with ``backend`` and save each trajectory into ``out_dir`` as soon as it finishes.
+
+    Parameters
+    ----------
+    tasks : sequence of SimulationTask
+    backend : DataBackend
+        Any object with ``check_task`` and ``run_task`` (:class:`~latticeclosure.protocols.DataBackend`);
+        an optional ``warm_up(task)`` is called once before worker processes are forked (e.g. to load
+        compiled kernels).
+    out_dir : path-like
+        Output directory (created if needed).
+    workers : int, default 1
+        Worker processes; 1 runs the tasks in this process.
+    resume : bool
+        Keep finished (loadable, valid, same-task) trajectories and run the rest.
+    overwrite : bool
+        Allow a non-empty ``out_dir`` and replace the sweep's files as new results arrive.
+    progress : bool, optional
+        Show a progress bar; default when stderr is a terminal.
+    checkpoint_every : float or None, default 60
+        Seconds between checkpoints of a running task (``None``: no checkpoints).
+    mp_context : str, optional
+        ``"fork"`` (default on Linux), ``"spawn"`` or ``"forkserver"``.
+    label : str
+        Progress-bar label.
+
+    Returns
+    -------
+    SweepResult
+
+    Raises
+    ------
+    OutputDirectoryError
+        ``out_dir`` exists and is not empty without ``resume``/``overwrite``, or ``resume`` finds a
+        manifest of a sweep with other parameters.
+    LatticeClosureError
+        Bad tasks (checked by the backend before anything runs).
+    """
+    if resume and overwrite:
+        raise ConfigurationError("give either resume or overwrite, not both")
+    if isinstance(workers, bool) or int(workers) != workers or workers < 1:
+        raise ConfigurationError(f"workers must be a positive integer, got {workers!r}")
+    if not tasks:
+        raise ConfigurationError("the sweep has no tasks")
+    workers = int(workers)
+    tasks = sorted(_check_tasks(backend, tasks), key=lambda t: t.sort_key)
+    model = tasks[0].model
+    out = Path(out_dir)
+    prepare_output_directory(out, overwrite=overwrite, resume=resume)
+    parameters = _shared_parameters(tasks)
+    summaries: dict[str, dict[str, Any]] = {}
+    result = SweepResult(out, list(tasks))
+    if resume:
+        _check_resumable(out, parameters)
+        for task in tasks:
+            done = _finished(out, task)
+            if done is not None:
+                summaries[task.filename] = done
+                result.skipped.append(task)
+    todo = [t for t in tasks if t.filename not in summaries]
+    for stale in out.glob(".*.tmp"):  # temporary files of writes cut short by an earlier interruption
+        stale.unlink()
+    _write_manifest(out, parameters, tasks, summaries, model)
+
+    from tqdm import tqdm
+
+    show = sys.stderr.isatty() if progress is None else bool(progress)
+    bars: list[Any] = []
+
+    def bar() -> Any:
+        # created lazily: after the worker processes have been forked (tqdm may start a thread)
+        if not bars:
+            bars.append(tqdm(total=len(tasks), initial=len(tasks) - len(todo), desc=f"{label} {getattr(model, 'name', '')}",
+                             unit="run", disable=not show, file=sys.stderr))
+        return bars[0]
+
+    def finished(task: SimulationTask, summary: dict[str, Any]) -> None:
+        summaries[task.filename] = summary
+        result.ran.append(task)
+        result.summaries[task.filename] = summary
+        _write_manifest(out, parameters, tasks, summaries, model)
+        bar().update(1)
+        bar().set_postfix_str(task.stem)
+
+    try:
+        if workers == 1 or len(todo) <= 1:
+            bar()
+            for task in todo:
+                finished(task, _run_task(backend, task, str(out), checkpoint_every))
+        else:
+            ctx_name = mp_context or ("fork" if sys.platform.startswith("linux") else "spawn")
+            warm_up = getattr(backend, "warm_up", None)
+            if ctx_name == "fork" and callable(warm_up):
+                warm_up(todo[0])
+            ctx = multiprocessing.get_context(ctx_name)
+            with ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=ctx,
+                                     initializer=_ignore_sigint) as pool:
+                futures: dict[Future, SimulationTask] = {
+                    pool.submit(_run_task, backend, task, str(out), checkpoint_every): task for task in todo
+                }
+                bar()
+                try:
+                    pending = set(futures)
+                    while pending:
+                        done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                        for fut in done:
+                            finished(futures[fut], fut.result())
+                except BaseException:
+                    # interrupted (or a task failed): stop at once; finished results are already saved
+                    # and running tasks keep their last checkpoint
+                    # (terminating the workers fails the pending futures as a broken pool; cancelling
+                    # them first trips a CPython 3.11 bug in the executor's manager thread)
+                    for proc in list((getattr(pool, "_processes", None) or {}).values()):
+                        proc.terminate()
+                    pool.shutdown(wait=False)
+                    raise
+    finally:
+        for b in bars:
+            b.close()
+    result.summaries.update({k: v for k, v in summaries.items() if k not in result.summaries})
+    return result
+
+
+def run_sweep(
+    model: Any = None,
+    values: Sequence[float] | None = None,
+    seeds: Sequence[int] = (0,),
+    L: Any = None,
+    *,
+    out_dir: str | os.PathLike,
+    backend: Any = None,
+    parameter: str = "x",
+    settings: dict[str, Any] | None = None,
+    **options: Any,
+) -> SweepResult:
+    """Run a model's one-parameter grid × seeds with a data backend (see :func:`run_tasks`).
+
+    Parameters
+    ----------
+    model : Model or str, optional
+        Default: the backend's default model.
+    values : sequence of float, optional
+        Grid values of ``parameter``; default the model's stoichiometries.
+    seeds : sequence of int, default (0,)
+    L : int, optional
+        Lattice side; default the model's ``default_size``.
+    out_dir : path-like
+    backend : DataBackend or str, optional
+        Default: a registered data backend whose default model is ``model``.
+    parameter : str, default "x"
+        The grid parameter (``x``: the stoichiometry of composition-conserving models).
+    settings : dict, optional
+        Backend settings (annealer: ``schedule``, ``record_every``, ``kernel``, ``class_sizes``,
+        ``save_configurations``).
+    **options
+        Passed to :func:`run_tasks` (``workers``, ``resume``, ``overwrite``, ``progress``,
+        ``checkpoint_every``, ``mp_context``).
+    """
+    be, mdl = resolve_backend_model(model, backend)
+    grid = list(getattr(mdl, "stoichiometries", ()) or ()) if values is None else list(values)
+    tasks = sweep_tasks(mdl, grid, seeds, parameter=parameter, size=L, settings=settings, backend=be)
+    return run_tasks(tasks, be, out_dir=out_dir, **options)
+
+
+def resolve_backend_model(model: Any = None, backend: Any = None) -> tuple[Any, Any]:
+    """The data backend and model object for names or objects (``None``: defaults).
+
+    A model given without a backend uses the backend its study declares, else the registered
+    backend whose default model it is; a backend given without a model uses its default model.
+
+    Raises
+    ------
+    ConfigurationError
+        If no backend can be found for the model, or the model cannot be resolved.
+    """
+    from ..registry import get_registry
+
+    reg = get_registry()
+    if backend is not None:
+        be = reg.resolve("data_backends", backend)
+    else:
+        name = getattr(model, "name", model)
+        study = getattr(reg.resolve("models", model), "study", None) if model is not None else None
+        declared = getattr(study, "backend", None)
+        if declared is not None:
+            be = reg.resolve("data_backends", declared)
+        else:
+            matches = [b for b in reg.all("data_backends").values() if _default_model_name(b) == name]
+            if not matches:
+                raise ConfigurationError(
+                    f"no data backend is declared for model {name!r}; give one (--backend NAME); "
+                    f"registered: {', '.join(reg.names('data_backends')) or 'none'}"
+                )
+            be = matches[0]
+    if model is None:
+        resolve = getattr(be, "resolve_model", None)
+        if not callable(resolve):
+            raise ConfigurationError(f"data backend {be.name!r} has no default model; give one (--model NAME)")
+        mdl = resolve(None)
+    else:
+        mdl = reg.resolve("models", model)
+    return be, mdl
+
+
+def _default_model_name(backend: Any) -> Any:
+    default = getattr(backend, "default_model", None)
+    return getattr(default, "name", default)

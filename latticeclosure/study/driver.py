@@ -1,0 +1,157 @@
+"""``latticeclosure run``: simulate a model's grid, run its study's steps, write report, figures, summary.
+
+:func:`run_study` does, for any registered model that declares a study (its ``study`` attribute, a
+:class:`~latticeclosure.study.StudySpec`):
+
+1. the sweep of the grid with the study's data backend (every trajectory saved atomically as soon as
+   it finishes, so an interrupted run resumes with ``resume=True``);
+2. every step's ``run`` in order (equations, closures evaluated and fitted, cross-validation, …);
+3. the steps' figures, the Markdown report (every step's section, in order) and ``summary.json``
+   (schema ``latticeclosure.run-summary/2``).
+
+Every input is checked — the model, its study, the grid, the sizes and compositions the backend
+would simulate — before the output directory is created.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+from ..errors import ConfigurationError
+from ..io import write_json_atomic, write_text_atomic
+from ..io.outdir import default_output_directory, prepare_output_directory
+from .context import StudyContext
+from .report import render_report, study_summary
+
+__all__ = ["StudyResult", "run_study", "SUMMARY_SCHEMA"]
+
+SUMMARY_SCHEMA = "latticeclosure.run-summary/2"
+
+
+@dataclass
+class StudyResult:
+    """Where a study wrote its results, the summary and the context every step filled."""
+
+    out_dir: Path
+    summary: dict[str, Any]
+    files: dict[str, Path] = field(default_factory=dict)
+    context: StudyContext | None = None
+
+
+def _resolve_model(model: Any) -> Any:
+    from ..registry import get_registry
+
+    registry = get_registry()
+    return registry.default_model() if model is None else registry.resolve("models", model)
+
+
+def run_study(
+    model: Any = None,
+    out_dir: str | os.PathLike | None = None,
+    *,
+    size: int | None = None,
+    seed: int | None = None,
+    values: Sequence[float] | None = None,
+    workers: int | None = None,
+    overwrite: bool = False,
+    resume: bool = False,
+    progress: bool | None = None,
+    figures: bool = True,
+    log: Callable[[str], None] = print,
+) -> StudyResult:
+    """Run a model's study end to end and write datasets, report, figures and ``summary.json``.
+
+    Parameters
+    ----------
+    model : str or Model, optional
+        A registered model name or a model object; default the registered default model.
+    out_dir : path, optional
+        Output directory; default a new time-stamped one in the working directory.
+    size : int, optional
+        Lattice side (default: the study's, else the model's default size).
+    seed : int, optional
+        Seed of every simulation (default: the study's first seed).
+    values : sequence of float, optional
+        Grid values (default: the study's).
+    workers : int, optional
+        Parallel simulations (default: the number of CPU cores, at most one per grid point).
+    overwrite, resume : bool
+        Allow a non-empty output directory: replace its results, or keep finished trajectories.
+    progress : bool, optional
+        Progress bar for the sweep (default when stderr is a terminal).
+    figures : bool
+        Write the PNG figures.
+    log : callable
+        Receives one-line progress messages.
+
+    Returns
+    -------
+    StudyResult
+
+    Raises
+    ------
+    ConfigurationError
+        A model without a study, too few grid values for the study's steps, bad sizes or seeds.
+    OutputDirectoryError
+        A non-empty output directory without ``overwrite``/``resume``.
+    """
+    from ..registry import get_registry
+    from ..simulation import run_tasks, sweep_tasks
+
+    t_start = time.perf_counter()
+    mdl = _resolve_model(model)
+    spec = getattr(mdl, "study", None)
+    if spec is None:
+        raise ConfigurationError(f"model {mdl.name!r} declares no study (its plugin sets none); nothing to run")
+    grid = list(values) if values is not None else list(spec.grid.resolved_values(mdl))
+    if any(getattr(step, "needs_several_points", False) for step in spec.steps) and len(grid) < 2:
+        raise ConfigurationError(
+            f"the study of model {mdl.name!r} needs at least two grid values ({spec.grid.parameter}) for its "
+            f"cross-validation; got {len(grid)}"
+        )
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
+        raise ConfigurationError(f"seed {seed!r} must be a non-negative integer")
+    seeds = (seed,) if seed is not None else tuple(spec.seeds[:1])
+    backend = get_registry().resolve("data_backends", spec.backend)
+    tasks = sweep_tasks(mdl, grid, seeds, parameter=spec.grid.parameter,
+                        size=size if size is not None else spec.size, settings=dict(spec.settings), backend=backend)
+    tasks = [backend.check_task(t) for t in tasks]  # bad sizes or compositions fail before anything is written
+    out = prepare_output_directory(out_dir if out_dir is not None else default_output_directory(),
+                                   overwrite=overwrite, resume=resume)
+    n_workers = workers if workers is not None else max(1, min(os.cpu_count() or 1, len(tasks)))
+
+    log(f"[1/4] simulating {len(tasks)} grid point(s) of model {mdl.name!r} with {backend.name!r} "
+        f"on {n_workers} worker(s) -> {out / 'datasets'}")
+    sweep = run_tasks(tasks, backend, out_dir=out / "datasets", workers=n_workers, resume=resume,
+                      overwrite=overwrite, progress=progress)
+    t_sim = time.perf_counter() - t_start
+    context = StudyContext(
+        model=mdl, spec=spec, out_dir=out, grid=[t.point[spec.grid.parameter] for t in sweep.tasks],
+        trajectories=sweep.trajectories(), sweep=sweep, seeds=seeds, log=log,
+        progress=bool(progress),
+    )
+    log(f"[2/4] analysis: {', '.join(step.name for step in spec.steps)}")
+    for step in spec.steps:
+        step.run(context)
+    if figures:
+        log("[3/4] figures")
+        fdir = out / "figures"
+        fdir.mkdir(exist_ok=True)
+        for step in spec.steps:
+            draw = getattr(step, "figures", None)
+            if callable(draw):
+                context.files.update(draw(context, fdir))
+    log("[4/4] report and summary")
+    summary = study_summary(context, SUMMARY_SCHEMA)
+    summary["timing_seconds"] = {"simulation": t_sim, "total": time.perf_counter() - t_start}
+    report = render_report(context, summary)
+    write_text_atomic(out / "report.md", report)
+    context.files["report"] = out / "report.md"
+    summary["timing_seconds"]["total"] = time.perf_counter() - t_start
+    write_json_atomic(out / "summary.json", summary)
+    context.files["summary"] = out / "summary.json"
+    return StudyResult(out_dir=out, summary=summary, files=dict(context.files), context=context)
