@@ -149,16 +149,17 @@ class ThresholdCommand:
         if args.figure:
             _figure(args.figure, results, args.rate, simulation)
         if args.format == "json":
+            from ..io import to_jsonable
             from .output import write_json
 
-            write_json({
+            write_json(to_jsonable({
                 "schema": "latticeclosure.threshold/1",
                 "setting": setting["label"],
                 "rate": args.rate,
                 "results": [r.to_json() for r in results],
                 "simulation": None if simulation is None else simulation.to_json(),
                 "figure": args.figure,
-            })
+            }))
             return 0
         for r in results:
             print(_line(r))

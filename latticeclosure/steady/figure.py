@@ -90,7 +90,7 @@ def plot_bifurcation_diagram(
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    from ..data.atomic import write_bytes_atomic
+    from ..io import write_bytes_atomic
 
     fig = Figure(figsize=(6.4, 4.4), dpi=DPI, layout="constrained")
     FigureCanvasAgg(fig)

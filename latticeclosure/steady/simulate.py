@@ -1,15 +1,16 @@
 """The simulated critical rate: stationary densities from the kinetic Monte Carlo backend.
 
 The simulator is the data backend registered as ``"kmc"`` (the package ``latticeclosure.kmc``);
-this module only asks it for trajectories, through :func:`kmc_backend` and its
-``run_task(task)`` method, and reads the density of non-absorbing sites from them. A *task* is a
-mapping::
+this module only asks it for trajectories, through :func:`kmc_backend` and the data-backend
+protocol (``check_task`` when the backend has it, then ``run_task``), with one
+:class:`~latticeclosure.simulation.SimulationTask` per run::
 
-    {"model": Model, "rates": {name: value}, "size": L, "time": T, "record_every": dt,
-     "seed": int, "initial": {species: fraction}, "max_class_size": 1}
+    SimulationTask(model, point={rate: value}, seed=..., size=L, backend="kmc",
+                   settings={"rates": {other rates}, "initial": {species: fraction},
+                             "time": T, "record_every": dt, "max_class_size": 1, "replicas": 1})
 
-returning a :class:`~latticeclosure.data.Trajectory` whose ``time`` is physical time and whose
-classes include the singlets.
+and reads the density of non-absorbing sites from the returned
+:class:`~latticeclosure.data.Trajectory` (physical time, singlets among its classes).
 
 Estimate (:func:`simulated_threshold`): for every size ``L`` and every rate ``p`` of a grid above
 the closures' thresholds, ``replicas`` runs start fully active; the density averaged over the
@@ -66,7 +67,7 @@ def kmc_backend() -> Any:
 def task_seed(seed: int, size: int, rate_index: int, replica: int) -> int:
     """Seed of one run, keyed by (size, rate index, replica) — never by submission order."""
     seq = np.random.SeedSequence(int(seed), spawn_key=(int(size), int(rate_index), int(replica)))
-    return int(seq.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))
+    return int(seq.generate_state(1, dtype=np.uint64)[0] >> np.uint64(2))  # below 2^62: a valid task seed
 
 
 @dataclass
@@ -192,6 +193,8 @@ def simulated_threshold(
     -------
     SimulatedThreshold
     """
+    from ..simulation import SimulationTask
+
     if backend is None:
         backend = kmc_backend()
     if replicas < 1 or time <= 0 or record_every <= 0:
@@ -206,16 +209,17 @@ def simulated_threshold(
         for k, value in enumerate(values):
             means = []
             for r in range(replicas):
-                task = {
-                    "model": model,
-                    "rates": {**dict(rates), rate: float(value)},
-                    "size": int(size),
-                    "time": float(time),
-                    "record_every": float(record_every),
-                    "seed": task_seed(seed, size, k, r),
-                    "initial": start,
-                    "max_class_size": 1,
-                }
+                task = SimulationTask(
+                    model=model,
+                    point={rate: float(value)},
+                    seed=task_seed(seed, size, k, r),
+                    size=int(size),
+                    settings={"rates": dict(rates), "initial": start, "time": float(time),
+                              "record_every": float(record_every), "max_class_size": 1, "replicas": 1},
+                    backend=str(getattr(backend, "name", "kmc")),
+                )
+                if callable(getattr(backend, "check_task", None)):
+                    task = backend.check_task(task)
                 traj = backend.run_task(task)
                 means.append(_late_density(traj, singlet or f"C{absorbing}"))
             arr = np.array(means)
