@@ -23,7 +23,8 @@ COORDINATION = {"square": 4, "triangular": 6, "honeycomb": 3}
 def equations(lattice: str, window: int, process: str = "cp"):
     from latticeclosure.equations import generate_equations
 
-    spec, species = (CP_SPEC, ["0", "1"]) if process == "cp" else (SIS_SPEC, ["S", "I"])
+    spec, species = {"cp": (CP_SPEC, ["0", "1"]), "sis": (SIS_SPEC, ["S", "I"]),
+                     "sir": (SIR_SPEC, ["S", "I", "R"])}[process]
     return generate_equations(lattice, species, "flip", window_size=window, flip_spec=[dict(r) for r in spec])
 
 
@@ -45,3 +46,9 @@ def problem(lattice: str, window: int, closure: str, process: str = "cp", free: 
     from latticeclosure.steady import SteadyProblem
 
     return SteadyProblem.from_model(closed(lattice, window, closure, process), dict(rates), free)
+
+#: SIR: infection at rate tau per infected neighbour, removal at rate gamma (every S/R mixture absorbing).
+SIR_SPEC = (
+    {"from": "S", "to": "I", "rate": "tau", "catalyst": "I"},
+    {"from": "I", "to": "R", "rate": "gamma"},
+)

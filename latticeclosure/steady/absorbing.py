@@ -21,7 +21,7 @@ import sympy as sp
 from ..errors import SteadyStateError
 
 __all__ = ["AbsorbingState", "GrowthMode", "absorbing_states", "select_absorbing_state", "growth_mode", "state_limit",
-           "PerturbationCone"]
+           "PerturbationCone", "neutral_directions"]
 
 
 @dataclass(frozen=True)
@@ -186,7 +186,8 @@ class PerturbationCone:
         self.zero = np.array(absorbing.vanishing, dtype=bool)
         mult = np.array([c.multiplicity for c in model.window_classes], dtype=float)
         self.F_zero = F[self.zero]
-        self.weights = mult[self.zero] @ self.F_zero  # N: N·v = total weight of the vanishing classes
+        self.mult_zero = mult[self.zero]
+        self.weights = self.mult_zero @ self.F_zero  # N: N·v = total weight of the vanishing classes
         # interior start: every vanishing class +1, the uniform classes take up the normalisation
         delta = np.where(self.zero, 1.0, 0.0)
         shapes = [c.shape.name for c in model.window_classes]
@@ -204,8 +205,12 @@ class PerturbationCone:
             raise SteadyStateError("perturbation of the absorbing state has no weight on its vanishing classes")
         return v / total
 
-    def contains(self, v: np.ndarray, tol: float = 1e-9) -> bool:
-        return bool((self.F_zero @ v >= -tol * max(1.0, float(np.abs(v).max()))).all())
+    def contains(self, v: np.ndarray, tol: float = 1e-9, ignore: np.ndarray | None = None) -> bool:
+        """Whether ``v`` increases every vanishing class (except those flagged in ``ignore``)."""
+        ok = self.F_zero @ v >= -tol * max(1.0, float(np.abs(v).max()))
+        if ignore is not None:
+            ok = ok | np.asarray(ignore, dtype=bool)
+        return bool(ok.all())
 
 
 def _newton_mode(limit: Any, p: np.ndarray, cone: PerturbationCone, v: np.ndarray, tol: float = 1e-13,
@@ -221,6 +226,8 @@ def _newton_mode(limit: Any, p: np.ndarray, cone: PerturbationCone, v: np.ndarra
         jac[:d, :d] = limit.jacobian(v, p) - mu * np.eye(d)
         jac[:d, d] = -v
         jac[d, :d] = cone.weights
+        if not np.isfinite(jac).all():
+            return None
         try:
             step = np.linalg.solve(jac, -r)
         except np.linalg.LinAlgError:
@@ -244,6 +251,8 @@ def _flow_mode(limit: Any, p: np.ndarray, cone: PerturbationCone, v: np.ndarray,
 
     for step in range(max_steps):
         k1 = flow(v)
+        if not np.isfinite(k1).all():
+            raise SteadyStateError(_FACE_MESSAGE)
         if step % 50 == 0:
             mu = float(cone.weights @ limit(v, p))
             if np.abs(k1).max() <= 1e-7 * max(scale, abs(mu)) * max(1.0, float(np.abs(v).max())):
@@ -282,19 +291,9 @@ def growth_mode(problem: Any, absorbing: AbsorbingState, value: float | None = N
     p = problem.vector(value)
     cone = PerturbationCone(problem, absorbing)
     if limit.linear:
-        jac = limit.jacobian(cone.start, p)
-        scale = float(np.abs(jac).max()) or 1.0
-        eig, vec = np.linalg.eig(jac)
-        order = np.argsort(-eig.real)
-        for k in order:
-            if abs(eig[k].imag) > 1e-12 * scale:
-                continue
-            v = np.real(vec[:, k])
-            if float(cone.weights @ v) < 0:
-                v = -v
-            if float(cone.weights @ v) > 0 and cone.contains(cone.normalise(v)):
-                attracting = bool(k == order[0] or eig[order[0]].real <= eig[k].real + 1e-12 * scale)
-                return GrowthMode(float(eig[k].real), cone.normalise(v), scale, True, attracting)
+        found = _linear_mode(problem, limit, cone, p)
+        if found is not None:
+            return found
     v = cone.start if start is None else np.asarray(start, dtype=float)
     scale = float(np.abs(limit.jacobian(cone.normalise(v), p)).max()) or 1.0
     found = _newton_mode(limit, p, cone, v) if start is not None else None
@@ -309,12 +308,98 @@ def growth_mode(problem: Any, absorbing: AbsorbingState, value: float | None = N
                 raise SteadyStateError("the dominant perturbation mode of the absorbing state did not converge")
             found = (v, mu)
     v, mu = found
+    if not (np.isfinite(v).all() and np.isfinite(mu)):
+        raise SteadyStateError(_FACE_MESSAGE)
     return GrowthMode(float(mu), v, float(np.abs(limit.jacobian(v, p)).max()) or 1.0, False,
                       _attracting(limit, p, v, mu, scale))
 
 
+_FACE_MESSAGE = (
+    "the dominant perturbation mode of the absorbing state runs into a face where the closure's limit is "
+    "itself 0/0 (next to a family of absorbing states, as in SIR); a threshold needs a closure that is "
+    "differentiable there (e.g. pair:loop=chain)"
+)
+
+
+def _absorbing_of(problem: Any, limit: Any) -> AbsorbingState:
+    for state in absorbing_states(problem.model):
+        if np.array_equal(state.state_vector, limit.state):
+            return state
+    raise SteadyStateError("the limit was not taken at an absorbing state of this model")
+
+
+def neutral_directions(problem: Any, limit: Any, p: np.ndarray, tol: float = 1e-10) -> np.ndarray:
+    """Orthonormal columns spanning the directions with ``J(p) v = 0`` at every value of the varied rate.
+
+    They lead along a family of absorbing states (SIR: all-susceptible mixed with removed sites is
+    absorbing too), decay at rate 0 whatever the rate, and carry no threshold.
+    """
+    start = PerturbationCone(problem, _absorbing_of(problem, limit)).start
+    mats = [limit.jacobian(start, p)]
+    if problem.free_index is not None:
+        for shift in (1.0, 2.718281828):
+            q = p.copy()
+            q[problem.free_index] = p[problem.free_index] + shift
+            mats.append(limit.jacobian(start, q))
+    stack = np.vstack(mats)
+    if not np.isfinite(stack).all():
+        raise SteadyStateError(_FACE_MESSAGE)
+    scale = float(np.abs(stack).max()) or 1.0
+    _, sing, vt = np.linalg.svd(stack)
+    sing = np.concatenate([sing, np.zeros(vt.shape[0] - len(sing))])
+    return vt[sing <= tol * scale].T
+
+
+def _linear_mode(problem: Any, limit: Any, cone: "PerturbationCone", p: np.ndarray) -> "GrowthMode | None":
+    """Leading eigenvector of the Jacobian in the cone, neutral directions factored out."""
+    jac = limit.jacobian(cone.start, p)
+    if not np.isfinite(jac).all():
+        raise SteadyStateError(_FACE_MESSAGE)
+    scale = float(np.abs(jac).max()) or 1.0
+    d = jac.shape[0]
+    neutral = neutral_directions(problem, limit, p)
+    if neutral.shape[1]:
+        # J N = 0: the other eigenvalues are those of the map induced on the complement C
+        basis, _ = np.linalg.qr(np.hstack([neutral, np.eye(d)]))
+        comp = basis[:, neutral.shape[1]:d]
+        eig, vec_c = np.linalg.eig(comp.T @ jac @ comp)
+    else:
+        comp = None
+        eig, vec_c = np.linalg.eig(jac)
+    order = np.argsort(-eig.real)
+    for k in order:
+        if abs(eig[k].imag) > 1e-12 * scale:
+            continue
+        mu = float(eig[k].real)
+        u = np.real(vec_c[:, k])
+        if comp is None:
+            v = u
+        else:
+            # lift to an eigenvector of J: v = C u + N a with N a = (J C u − μ C u)/μ (μ ≠ 0)
+            cu = comp @ u
+            if abs(mu) <= 1e-12 * scale:
+                v = cu
+            else:
+                v = cu + neutral @ (neutral.T @ (jac @ cu - mu * cu)) / mu
+        # classes moved by neutral directions are not checked (a neutral shift can make them
+        # positive) and do not count in the normalisation
+        ignore = np.abs(cone.F_zero @ neutral).max(axis=1) > 1e-12 if neutral.shape[1] else None
+        weights = cone.weights if ignore is None else cone.mult_zero[~ignore] @ cone.F_zero[~ignore]
+        total = float(weights @ v)
+        if total == 0.0:
+            continue
+        v = v / total
+        if cone.contains(v, ignore=ignore):
+            attracting = bool(k == order[0] or eig[order[0]].real <= mu + 1e-12 * scale)
+            return GrowthMode(mu, v, scale, True, attracting)
+    return None
+
+
 def _attracting(limit: Any, p: np.ndarray, v: np.ndarray, mu: float, scale: float) -> bool:
-    eig = np.linalg.eigvals(limit.jacobian(v, p))
+    jac = limit.jacobian(v, p)
+    if not np.isfinite(jac).all():
+        return False
+    eig = np.linalg.eigvals(jac)
     # one eigenvalue is μ itself (Euler: ∂F1/∂v · v = F1(v) = μ v); the others must lie below it
     k = int(np.argmin(np.abs(eig - mu)))
     others = np.delete(eig, k)

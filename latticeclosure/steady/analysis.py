@@ -217,6 +217,10 @@ def analyse_threshold(
             continue
         if fp.method == "absorbing":
             continue
+        if fp.stability == "neutral":
+            # a family of fixed points (SIR: every susceptible/removed mixture is absorbing)
+            note = (note + "; " if note else "") + f"the long-time state at {rate} = {end:g} is not an isolated fixed point: no branch continued"
+            continue
         if any(_on_branch(b, fp.state, end) for b in branches):
             continue
         branches.append(continue_branch(problem, fp.state, end, lo, hi, direction=-1 if end == hi else 1,

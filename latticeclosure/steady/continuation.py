@@ -121,6 +121,10 @@ class Branch:
         return out
 
 
+class _Degenerate(Exception):
+    """The solution set is not a curve here (non-isolated fixed points)."""
+
+
 class _Continuation:
     """The extended system of one continuation run."""
 
@@ -152,11 +156,17 @@ class _Continuation:
 
     def tangent(self, z: np.ndarray, previous: np.ndarray | None) -> np.ndarray:
         jac = self.dH(z)
-        if previous is None:
-            _, _, vt = np.linalg.svd(jac)
+        t = None
+        if previous is not None:
+            try:
+                t = np.linalg.solve(np.vstack([jac, previous]), np.concatenate([np.zeros(self.d), [1.0]]))
+            except np.linalg.LinAlgError:
+                t = None
+        if t is None or not np.isfinite(t).all():
+            _, sing, vt = np.linalg.svd(jac)
+            if len(sing) >= self.d and sing[-1] <= 1e-12 * max(float(sing[0]), 1e-300):
+                raise _Degenerate()  # a plane of solutions, not a curve: no unique tangent
             t = vt[-1]
-        else:
-            t = np.linalg.solve(np.vstack([jac, previous]), np.concatenate([np.zeros(self.d), [1.0]]))
         t = t / np.linalg.norm(t)
         if previous is not None and float(t @ previous) < 0:
             t = -t
@@ -270,10 +280,20 @@ def continue_branch(
     x0 = np.asarray(x0, dtype=float)
     cont = _Continuation(problem, laws, laws.laws @ x0, scale, boundary_tol, list(absorbing or []))
     z = np.concatenate([x0, [value0 / scale]])
+    branch = Branch(problem.free)
+    try:
+        _run(cont, branch, z, lo, hi, direction, step, max_step, min_step, max_steps, boundary_tol, absorbing_tol)
+    except _Degenerate:
+        branch.end = "degenerate"
+    return branch
+
+
+def _run(cont: _Continuation, branch: Branch, z: np.ndarray, lo: float, hi: float, direction: int, step: float,
+         max_step: float, min_step: float, max_steps: int, boundary_tol: float, absorbing_tol: float) -> None:
+    problem, scale = cont.problem, cont.scale
     tangent = cont.tangent(z, None)
     if np.sign(tangent[-1]) != np.sign(direction) and tangent[-1] != 0:
         tangent = -tangent
-    branch = Branch(problem.free)
     branch.points.append(cont.point(z, tangent))
     h = float(step)
     for _ in range(max_steps):
@@ -289,7 +309,7 @@ def continue_branch(
                     branch.end = "boundary"
                 else:
                     branch.end = "step_size"
-                return branch
+                return
             continue
         z_new, iters = got
         p_new = cont.rate(z_new)
@@ -297,13 +317,13 @@ def continue_branch(
         if cont.physical_margin(z_new) < -boundary_tol or cont.absorbing_distance(z_new) <= absorbing_tol:
             _finish_at_boundary(cont, branch, z, p_new, absorbing_tol)
             branch.end = "boundary"
-            return branch
+            return
         if p_new < lo or p_new > hi:
             bound = lo if p_new < lo else hi
             located = _bisect(cont, z, tangent, h, lambda zz: lo <= cont.rate(zz) <= hi, exact_rate=bound)
             branch.points.append(cont.point(located, tangent))
             branch.end = "range"
-            return branch
+            return
         tangent_new = cont.tangent(z_new, tangent)
         point = cont.point(z_new, tangent_new)
         _detect(cont, branch, z, tangent, h, branch.points[-1], point)
@@ -311,7 +331,6 @@ def continue_branch(
         z, tangent = z_new, tangent_new
         h = min(max_step, h * 1.5) if iters <= 3 else (h * 0.7 if iters > 6 else h)
     branch.end = "max_steps"
-    return branch
 
 
 def _bisect(cont: _Continuation, z: np.ndarray, tangent: np.ndarray, h: float,

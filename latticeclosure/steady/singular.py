@@ -68,21 +68,26 @@ class DirectionalLimit:
     _dv: Callable = field(repr=False, default=None)  # type: ignore[assignment]
     _dp: Callable = field(repr=False, default=None)  # type: ignore[assignment]
 
+    def _eval(self, fn: Callable, v: np.ndarray, p: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+        # F1 is itself 0/0 on faces of the cone where a closure's denominators vanish to first
+        # order too: NaN there, reported by the callers, never a warning per evaluation
+        with np.errstate(all="ignore"):
+            out = fn(np.asarray(v, dtype=float), np.asarray(p, dtype=float))
+        return np.asarray(out, dtype=float).reshape(shape)
+
     def __call__(self, v: np.ndarray, p: np.ndarray) -> np.ndarray:
-        """``F1(v)`` at the parameter vector ``p``."""
-        return np.asarray(self._f(np.asarray(v, dtype=float), np.asarray(p, dtype=float)), dtype=float).reshape(-1)
+        """``F1(v)`` at the parameter vector ``p`` (NaN where ``F1`` itself is 0/0)."""
+        return self._eval(self._f, v, p, (-1,))
 
     def jacobian(self, v: np.ndarray, p: np.ndarray) -> np.ndarray:
         """``∂F1/∂v`` (the Jacobian of ``f`` at ``x*`` when :attr:`linear`)."""
         d = len(self.direction_symbols)
-        return np.asarray(self._dv(np.asarray(v, dtype=float), np.asarray(p, dtype=float)), dtype=float).reshape(d, d)
+        return self._eval(self._dv, v, p, (d, d))
 
     def parameter_derivative(self, v: np.ndarray, p: np.ndarray) -> np.ndarray:
         """``∂F1/∂p``, shape (d, number of parameters)."""
         d = len(self.direction_symbols)
-        return np.asarray(self._dp(np.asarray(v, dtype=float), np.asarray(p, dtype=float)), dtype=float).reshape(
-            d, len(self.parameter_symbols)
-        )
+        return self._eval(self._dp, v, p, (d, len(self.parameter_symbols)))
 
 
 def _is_zero(expr: sp.Expr, rng: random.Random, trials: int = 2) -> bool:
@@ -304,8 +309,9 @@ def _is_linear(f: Callable, d: int, n_params: int, rng: random.Random, trials: i
         p = np.array([rng.uniform(0.2, 2.0) for _ in range(n_params)])
         v1 = np.array([rng.uniform(0.1, 1.0) for _ in range(d)])
         v2 = np.array([rng.uniform(0.1, 1.0) for _ in range(d)])
-        a = np.asarray(f(v1 + v2, p), dtype=float)
-        b = np.asarray(f(v1, p), dtype=float) + np.asarray(f(v2, p), dtype=float)
+        with np.errstate(all="ignore"):
+            a = np.asarray(f(v1 + v2, p), dtype=float)
+            b = np.asarray(f(v1, p), dtype=float) + np.asarray(f(v2, p), dtype=float)
         scale = np.max(np.abs(b)) + np.max(np.abs(a)) + 1e-300
         if np.max(np.abs(a - b)) > 1e-9 * scale:
             return False

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import SteadyStateError
-from .absorbing import AbsorbingState, GrowthMode, PerturbationCone, growth_mode, state_limit
+from .absorbing import AbsorbingState, GrowthMode, PerturbationCone, growth_mode, neutral_directions, state_limit
 from .problem import SteadyProblem
 
 __all__ = ["Threshold", "Crossing", "critical_rate", "check_range", "LOCATION_TOL"]
@@ -105,7 +105,8 @@ class Threshold:
             return "stable throughout the range"
         if signs == {1.0}:
             return "unstable throughout the range"
-        return "marginal throughout the range"
+        return ("marginal in the range (a perturbation mode with growth rate 0: a family of absorbing "
+                "states next to this one)")
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -166,6 +167,8 @@ def _augmented_newton(problem: SteadyProblem, absorbing: AbsorbingState, v: np.n
         jac[:d, :d] = limit.jacobian(v, params)
         jac[:d, d] = limit.parameter_derivative(v, params)[:, k]
         jac[d, :d] = cone.weights
+        if not (np.isfinite(jac).all() and np.isfinite(r).all()):
+            return None
         try:
             step = np.linalg.solve(jac, -r)
         except np.linalg.LinAlgError:
@@ -225,6 +228,14 @@ def critical_rate(
     mus = np.array([m.rate for m in modes])
     scales = np.array([m.scale for m in modes])
     zero = np.abs(mus) <= 1e-13 * scales
+    if not limit.linear:
+        for p, mode, z in zip(grid, modes, zero):
+            if z and _neutral_mode(problem, limit, mode, float(p)):
+                raise SteadyStateError(
+                    "the absorbing state has neutral perturbations (a family of absorbing states next to it, "
+                    "as in SIR) and the closure is not differentiable there, so they hide its threshold; "
+                    "use a closure that is (e.g. pair:loop=chain)"
+                )
     crossings: list[Crossing] = []
     for i in range(len(grid) - 1):
         a, b = mus[i], mus[i + 1]
@@ -242,13 +253,25 @@ def critical_rate(
                      [(float(p), float(m)) for p, m in zip(grid, mus)], limit.linear)
 
 
+def _neutral_mode(problem: SteadyProblem, limit: Any, mode: GrowthMode, p: float) -> bool:
+    """A mode with F1(v) = 0 at other rates too: a direction along a family of absorbing states."""
+    for shift in (1.0, 2.718281828):
+        value = limit(mode.direction, problem.vector(p + shift))
+        if not np.isfinite(value).all() or np.abs(value).max() > 1e-10 * mode.scale:
+            return False
+    return True
+
+
 def _locate(problem: SteadyProblem, absorbing: AbsorbingState, grid: np.ndarray, modes: list[GrowthMode],
             i: int, j: int) -> Crossing:
     pa, pb = float(grid[i]), float(grid[j])
     ma, mb = modes[i].rate, modes[j].rate
     guess = pa + (pb - pa) * ma / (ma - mb)
     near = modes[i] if abs(ma) <= abs(mb) else modes[j]
-    found = _augmented_newton(problem, absorbing, near.direction, guess)
+    limit = state_limit(problem.model, absorbing)
+    # neutral directions solve F1(v) = 0 at every rate: the augmented system is then not regular
+    neutral = limit.linear and neutral_directions(problem, limit, problem.vector(guess)).shape[1] > 0
+    found = None if neutral else _augmented_newton(problem, absorbing, near.direction, guess)
     method = "newton"
     if found is not None and pa - 1e-12 <= found[1] <= pb + 1e-12:
         v, pc = found
