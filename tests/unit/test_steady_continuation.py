@@ -19,7 +19,6 @@ from latticeclosure.steady import (
     continue_branch,
     critical_rate,
     integrate_to_fixed_point,
-    newton_fixed_point,
     product_state,
 )
 
