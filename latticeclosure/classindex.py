@@ -59,7 +59,7 @@ class ClassIndex:
 
     def _form(self, keys: np.ndarray) -> tuple:
         if self.enumerator.path_based:
-            return self.enumerator._fixed_form(keys)
+            return self.enumerator.fixed_form(keys)
         return translation_normal_form(keys)
 
     def shapes_of_size(self, size: int) -> list[Shape]:

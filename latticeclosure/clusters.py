@@ -227,7 +227,8 @@ class _EnumeratorBase:
         return type(self)(**options)
 
     # -- normal forms of a candidate (site-set or path) modulo translation
-    def _fixed_form(self, keys: np.ndarray) -> tuple:
+    def fixed_form(self, keys: np.ndarray) -> tuple:
+        """The form of a site set up to translations (shapes are orbits of these under the point group)."""
         raise NotImplementedError
 
     def _grow(self, lattice: "Lattice", fixed: set[tuple]) -> set[tuple]:
@@ -235,7 +236,7 @@ class _EnumeratorBase:
 
     def _initial(self, lattice: "Lattice") -> set[tuple]:
         d = lattice.dimension
-        return {self._fixed_form(np.array([(0,) * d + (b,)], dtype=np.int64)) for b in range(lattice.n_basis)}
+        return {self.fixed_form(np.array([(0,) * d + (b,)], dtype=np.int64)) for b in range(lattice.n_basis)}
 
     def estimate(self, lattice: "Lattice", max_size: int) -> float:
         """Rough number of shapes of size ``max_size``.
@@ -303,7 +304,7 @@ class _EnumeratorBase:
         return shapes
 
     def _orbit_canonical(self, group, keys: np.ndarray) -> tuple:
-        return min(self._fixed_form(op.apply(keys)) for op in group.operations)
+        return min(self.fixed_form(op.apply(keys)) for op in group.operations)
 
     def _shapes_of_size(self, lattice, group, fixed: set[tuple], size: int) -> list[Shape]:
         orbits: dict[tuple, list[tuple]] = {}
@@ -333,13 +334,13 @@ class _EnumeratorBase:
         bonds = tuple(
             (i, j) for i in range(size) for j in range(i + 1, size) if lattice.are_neighbours(keys_t[i], keys_t[j])
         )
-        ref_form = self._fixed_form(rep)
+        ref_form = self.fixed_form(rep)
         orient: dict[tuple, np.ndarray] = {}
         stab: set[tuple[int, ...]] = set()
         pos_of = {k: i for i, k in enumerate(keys_t)}
         for op in group.operations:
             img = op.apply(rep)
-            form = self._fixed_form(img)
+            form = self.fixed_form(img)
             if form not in orient:
                 aligned = img.copy()
                 smallest = img[np.lexsort(img.T[::-1])[0]]
@@ -382,7 +383,7 @@ class ConnectedEnumerator(_EnumeratorBase):
     description = "connected site-sets (lattice animals) up to the space group"
     path_based = False
 
-    def _fixed_form(self, keys: np.ndarray) -> tuple:
+    def fixed_form(self, keys: np.ndarray) -> tuple:
         return translation_normal_form(keys)
 
     def _grow(self, lattice, fixed):
@@ -392,7 +393,7 @@ class ConnectedEnumerator(_EnumeratorBase):
             for site in form:
                 for nb in lattice.neighbour_keys(site):
                     if nb not in members:
-                        out.add(self._fixed_form(np.array(list(form) + [nb], dtype=np.int64)))
+                        out.add(self.fixed_form(np.array(list(form) + [nb], dtype=np.int64)))
         return out
 
     def _ordered_representative(self, lattice, keys):
@@ -422,7 +423,7 @@ class ChainEnumerator(_EnumeratorBase):
     description = "self-avoiding nearest-neighbour paths up to the space group (chain closures)"
     path_based = True
 
-    def _fixed_form(self, keys: np.ndarray) -> tuple:
+    def fixed_form(self, keys: np.ndarray) -> tuple:
         forward = keys.copy()
         smallest = keys[np.lexsort(keys.T[::-1])[0]]
         forward[:, :-1] -= smallest[:-1]
@@ -436,7 +437,7 @@ class ChainEnumerator(_EnumeratorBase):
             for end, seq in ((form[-1], list(form)), (form[0], list(form[::-1]))):
                 for nb in lattice.neighbour_keys(end):
                     if nb not in members:
-                        out.add(self._fixed_form(np.array(seq + [nb], dtype=np.int64)))
+                        out.add(self.fixed_form(np.array(seq + [nb], dtype=np.int64)))
         return out
 
 

@@ -410,7 +410,8 @@ class Lattice:
         return tuple(tuple(e[2] for e in sorted(site, key=lambda e: (e[0], e[1]))) for site in per_site)
 
     @cached_property
-    def _bond_lookup(self) -> dict[tuple, str | None]:
+    def bond_lookup(self) -> dict[tuple, str | None]:
+        """``(basis site, cell offset, basis site) → bond kind`` for every bond (both directions)."""
         return {
             (b, nb.cell_offset, nb.basis): nb.kind for b, nbs in enumerate(self.neighbours) for nb in nbs
         }
@@ -432,7 +433,7 @@ class Lattice:
     def are_neighbours(self, a: Sequence[int], b: Sequence[int]) -> bool:
         """Whether two site keys are joined by a bond."""
         rel = tuple(int(y) - int(x) for x, y in zip(a[:-1], b[:-1]))
-        return (int(a[-1]), rel, int(b[-1])) in self._bond_lookup
+        return (int(a[-1]), rel, int(b[-1])) in self.bond_lookup
 
     def bond_kind(self, a: Sequence[int], b: Sequence[int]) -> str | None:
         """The kind of the bond between two site keys (``None`` for kindless bonds).
@@ -444,7 +445,7 @@ class Lattice:
         """
         rel = tuple(int(y) - int(x) for x, y in zip(a[:-1], b[:-1]))
         try:
-            return self._bond_lookup[(int(a[-1]), rel, int(b[-1]))]
+            return self.bond_lookup[(int(a[-1]), rel, int(b[-1]))]
         except KeyError:
             raise BondError(f"sites {tuple(a)} and {tuple(b)} of {self.name!r} are not bonded") from None
 

@@ -1,7 +1,7 @@
 """Models: a lattice, species, an energy, dynamics, rate naming and presets, bundled under a name.
 
-Models are contributed by plugins through the ``latticeclosure_models`` hook (the triangular NMC
-model of :mod:`latticeclosure_nmc` is the reference one) and used by data backends (the annealer),
+Models are contributed by plugins through the ``latticeclosure_models`` hook and used by data
+backends (simulators),
 the equation generator and the main job. A model is plain, picklable data, so it can be shipped to
 worker processes of a sweep.
 """
@@ -48,7 +48,7 @@ class Model:
     Parameters
     ----------
     name : str
-        Unique registered name (``"nmc"``).
+        Unique registered name (e.g. ``"ising-square"``).
     lattice : str or Lattice
         Name of a registered lattice, or a lattice object.
     species : tuple of str
@@ -79,7 +79,7 @@ class Model:
     x_species : str, optional
         The species whose site fraction is the stoichiometry x (default: the last species).
     species_info : mapping
-        Per species extra data, e.g. ``{"+": {"element": "Mn", "charge": 4}}``.
+        Per species extra data, e.g. ``{"+": {"element": "Fe", "charge": 3}}``.
     default_size : int
         Default supercell side length.
     min_size : int
@@ -94,7 +94,7 @@ class Model:
         claim it).
     factory : callable, optional
         ``factory(**options) -> Model``: rebuilds the model from model-specific options (e.g. the
-        cation charges of NMC); :meth:`configure` passes everything it does not handle itself.
+        charges of the species of an electrostatic model); :meth:`configure` passes everything it does not handle itself.
     options : mapping
         The options the model was built with (recorded in dataset metadata).
     """
@@ -150,7 +150,7 @@ class Model:
 
         ``description``, ``default_schedule``, ``stoichiometries``, ``default_size``, ``min_size``,
         ``rate_naming`` and ``closure_presets`` are replaced directly; every other option goes to
-        the model's ``factory`` (e.g. ``charges`` for NMC).
+        the model's ``factory`` (e.g. species charges).
 
         Raises
         ------

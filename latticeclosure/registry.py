@@ -204,7 +204,7 @@ class Registry:
     group : str, default ``"latticeclosure"``
         Entry-point group to load.
     disabled : iterable of str
-        Names of plugins (entry-point names, e.g. ``"nmc"``) not to load at all: a broken or unwanted
+        Names of plugins (entry-point names, e.g. ``"lieb"``) not to load at all: a broken or unwanted
         plugin is never imported.
 
     Raises
@@ -678,7 +678,7 @@ def get_registry() -> Registry:
 
 
 def disable_plugins(names: Iterable[str]) -> None:
-    """Do not load the plugins ``names`` (e.g. ``["nmc"]``); takes effect on the next :func:`get_registry`."""
+    """Do not load the plugins ``names`` (e.g. ``["lieb"]``); takes effect on the next :func:`get_registry`."""
     global _DISABLED
     _DISABLED = tuple(dict.fromkeys(list(_DISABLED) + [n for n in names if n]))
     reset_registry()

@@ -208,7 +208,7 @@ def _anchored(lattice: "Lattice", op: SymmetryOperation) -> SymmetryOperation:
 
 def _preserves_bonds(lattice: "Lattice", op: SymmetryOperation) -> bool:
     """Whether the operation maps every bond onto a bond of the same kind."""
-    lookup = lattice._bond_lookup
+    lookup = lattice.bond_lookup
     for b, nbs in enumerate(lattice.neighbours):
         pb = int(op.basis_permutation[b])
         for nb in nbs:

@@ -1,7 +1,7 @@
 """Generic numba simulated annealer: Kawasaki nearest-neighbour swaps under a cluster energy.
 
 Any lattice, any number of species, any energy given as a table over one cluster shape
-(:class:`ClusterEnergy`: triangles for the NMC oxygen energy, bonds for an Ising model). Metropolis
+(:class:`ClusterEnergy`: e.g. triangles for a charge-neutrality energy, bonds for an Ising model). Metropolis
 acceptance, stepwise temperature :class:`Schedule`, records of all pair and triplet concentrations,
 bit-for-bit determinism per seed, checkpoint/resume (:class:`AnnealRun`), and the data backend object
 (:class:`AnnealBackend`). The numba kernels live in :mod:`latticeclosure.anneal._kernels` and are

@@ -1,7 +1,7 @@
 """The annealer as a data backend: ``backend.run(model, x, L, seed, schedule, record_every) -> Trajectory``.
 
-Registered by model plugins through the ``latticeclosure_data_backends`` hook (the NMC plugin registers
-it as ``"nmc-anneal"`` with the NMC model as default). Generic: it anneals any model that has a
+Registered by model plugins through the ``latticeclosure_data_backends`` hook, each under its own
+name with its model as the default model. Generic: it anneals any model that has a
 cluster energy, on any lattice.
 """
 
@@ -33,7 +33,7 @@ class AnnealBackend:
     Parameters
     ----------
     name : str
-        Registered name, e.g. ``"nmc-anneal"``.
+        Registered name, e.g. ``"ising-anneal"``.
     model : Model or str, optional
         Default model (object or registered name) used when :meth:`run` gets none.
     kernel : str, default "auto"

@@ -3,11 +3,11 @@
 The energy of a configuration is ``E = Σ_e table[code(e)]`` over all embeddings ``e`` of the energy
 shape in the supercell (each distinct site-set once, as :func:`latticeclosure.counting.shape_embeddings`
 lists them), with the pattern code ``code = Σ_k s_k q^(size−1−k)`` over the shape's site positions —
-the same code convention as :func:`latticeclosure.clusters.class_lookup`. Triangles give the NMC oxygen
-energy, bonds an Ising-type model; any number of species.
+the same code convention as :func:`latticeclosure.clusters.class_lookup`. Triangles give e.g. a
+charge-neutrality energy per triangle, bonds an Ising-type model; any number of species.
 
 The annealer prefers integer energies: :meth:`ClusterEnergy.quantised` finds a quantum ``ε`` with every
-table value an integer multiple of ``ε`` (e.g. 1/4 for Mn⁴⁺/Li⁺), so energy changes are exact integers,
+table value an integer multiple of ``ε`` (e.g. 1/4 for a table of quarters), so energy changes are exact integers,
 the tracked energy never drifts and Boltzmann factors come from a small table.
 """
 
@@ -149,9 +149,10 @@ class ClusterEnergy:
         each position ``k`` of each orientation, the position marginals ``Σ_p f_p [p_k = s] = c_s`` equal
         the composition ``c``. Minimising ``Σ_p f_p table[p]`` over all such ``f ≥ 0`` therefore bounds
         the energy per cluster from below; times the clusters per site it bounds the energy per site.
-        For the NMC triangle energy this is the lower convex envelope of ``(n_Mn − 2)²/4`` at
-        ``n̄_Mn = 3(1 − x)``: ``|1 − 3x|/2`` per site for ``x ≤ 2/3``, 0.65 at x = 0.70, 0.875 at 0.75 —
-        the ground-state energies of DESIGN.md, which a slow anneal reaches.
+        For a symmetric energy it is the lower convex envelope of the table over the mean cluster
+        composition; for the triangle energy ``(n₊ − 2)²/4`` at ``n̄₊ = 3(1 − x)`` that gives
+        ``|1 − 3x|/2`` per site for ``x ≤ 2/3`` — the exact ground-state energies, which a slow anneal
+        reaches.
 
         Parameters
         ----------

@@ -5,7 +5,7 @@ giving ``j``) the energy clusters containing ``i`` or ``j`` are listed once each
 to ``i`` (cell offsets + basis index), with the code change per unit of ``s_j − s_i``: swapping changes
 a cluster's pattern code by ``(s_j − s_i)(w_i − w_j)`` with ``w`` the code weight of the position (0 if
 absent). Clusters holding both sites whose energy is invariant under exchanging those two positions
-are dropped: their energy cannot change (both NMC triangles of a bond; the bond of an Ising model).
+are dropped: their energy cannot change (both triangles of a bond for a triangle energy; the bond of an Ising model).
 
 The padded layout adds ``m_a`` ghost cells on both sides of axis ``a`` — the largest cell offset along
 ``a`` of any site of any row — so that every site of a row is at a constant flat offset from ``i``.

@@ -2,7 +2,7 @@
 
 A *sweep* is ``N`` attempted swaps on an ``N``-site supercell, so a schedule means the same thing on
 every lattice size. Temperatures are in the model's energy unit (k_B = 1), e.g. the oxygen energy of
-the NMC model; ``T = 0`` is allowed (a quench: only ΔE ≤ 0 is accepted).
+the model; ``T = 0`` is allowed (a quench: only ΔE ≤ 0 is accepted).
 """
 
 from __future__ import annotations

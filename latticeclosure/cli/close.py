@@ -30,7 +30,7 @@ class CloseCommand:
         add_hierarchy_arguments(parser)
         parser.add_argument("--closure", metavar="NAME",
                             help="registered closure family (mean-field, pair, kirkwood, power-law, ...) or preset")
-        parser.add_argument("--preset", metavar="NAME", help="registered closure preset (e.g. SA); instead of --closure")
+        parser.add_argument("--preset", metavar="NAME", help="registered closure preset (a plugin's named closure); instead of --closure")
         parser.add_argument("--closure-option", action="append", default=[], type=parse_key_value, metavar="KEY=VALUE",
                             help="option for the closure's configure() (VALUE parsed as JSON when possible); repeatable")
         parser.add_argument("--keep-all", action="store_true",
@@ -126,7 +126,7 @@ def _latex_report(model: Any) -> str:
 
     parts = [model.to_latex()]
     if model.is_linear():
-        names = model._latex_names()
+        names = model.latex_names()
         combos = model.linear_rates()
         if combos:
             parts.append(

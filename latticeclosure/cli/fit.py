@@ -4,10 +4,10 @@ Examples::
 
     latticeclosure fit runs/x*.npz --closure power-law --regularisation hard        # joint fit
     latticeclosure fit runs/x*.npz --closure power-law --per-dataset
-    latticeclosure fit runs/x*.npz --closure pair-corrected --cv --compare pair power-law SA
+    latticeclosure fit runs/x*.npz --closure pair-corrected --cv --compare pair power-law kirkwood
     latticeclosure fit runs/x0.50.npz --table-ii                                    # soft/hard/PA
     latticeclosure fit runs/x*.npz --closure power-law --degree paper --sparsify
-    latticeclosure fit runs/x*.npz --closure SA                                     # evaluate only
+    latticeclosure fit runs/x*.npz --closure kirkwood                               # evaluate only
 
 Data files: whatever :mod:`latticeclosure.data` reads (trajectories written by the annealer), or
 ``.npz``/``.json``/``.csv`` with a ``time`` column and one column per class name (per-shape normalised).
@@ -108,7 +108,7 @@ class FitCommand:
         "Fit a parametric closure per class by minimising J_i = ½∫(g_i − C_i)² dt (eq. 15) under its "
         "constraints, jointly on all given datasets (default) or per dataset; report parameters, J_i, "
         "E = mean J_i (eq. 30), the pair approximation beside them, and parameters the data do not "
-        "identify. Fixed closures (pair, SA, ...) are evaluated. --cv: leave-one-dataset-out "
+        "identify. Fixed closures (pair, kirkwood, presets, ...) are evaluated. --cv: leave-one-dataset-out "
         "cross-validation against --compare closures. --table-ii: soft and hard power laws beside the "
         "pair approximation (the paper's Table II). --sparsify: simplest integer exponents within tolerance."
     )

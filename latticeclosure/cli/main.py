@@ -39,6 +39,7 @@ BUILTIN_COMMANDS: tuple[str, ...] = (
     "sweep",
     "threshold",
     "data",
+    "infer",
 )
 
 EXIT_USAGE = 2
@@ -51,10 +52,18 @@ def builtin_commands() -> list[Any]:
     return [importlib.import_module(f"{__package__}.{mod}").COMMAND for mod in BUILTIN_COMMANDS]
 
 
-def _plugin_commands() -> list[Any]:
-    from ..registry import get_registry
+def _plugin_commands() -> tuple[list[Any], str | None]:
+    """Commands contributed by plugins, and why there are none when a plugin fails to load.
 
-    return list(get_registry().entries("cli_commands").values())
+    A broken plugin leaves the built-in commands usable (``--help`` shows the failure); any command
+    that needs the registry then fails with the plugin named and the ``--disable-plugin`` hint.
+    """
+    from ..registry import PluginError, get_registry
+
+    try:
+        return list(get_registry().entries("cli_commands").values()), None
+    except PluginError as exc:
+        return [], _one_line(str(exc))
 
 
 def _version() -> str:
@@ -104,10 +113,21 @@ def build_parser(commands: Sequence[Any] | None = None) -> argparse.ArgumentPars
         action="store_true",
         help="show the full traceback on errors (for debugging)",
     )
+    parser.add_argument(
+        "--disable-plugin",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="do not load the plugin NAME (its entry-point name, see 'plugins'); repeatable. "
+        "The environment variable LATTICECLOSURE_DISABLE_PLUGINS=a,b does the same",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     if commands is None:
         origins: list[tuple[Any, str]] = [(c, "latticeclosure.cli") for c in builtin_commands()]
-        origins += [(e.obj, str(e.source)) for e in _plugin_commands()]
+        contributed, failure = _plugin_commands()
+        origins += [(e.obj, str(e.source)) for e in contributed]
+        if failure:
+            parser.epilog = f"note: plugin commands are unavailable: {failure}"
     else:
         origins = [(c, "caller") for c in commands]
     seen: dict[str, str] = {}
@@ -129,8 +149,24 @@ def build_parser(commands: Sequence[Any] | None = None) -> argparse.ArgumentPars
     return parser
 
 
+#: Longest error message the CLI prints (the rest is cut, with a pointer to --traceback).
+MAX_MESSAGE = 400
+
+
 def _one_line(message: str) -> str:
-    return " ".join(part.strip() for part in message.splitlines() if part.strip())
+    text = " ".join(part.strip() for part in message.splitlines() if part.strip())
+    if len(text) > MAX_MESSAGE:
+        text = text[: MAX_MESSAGE - 40].rstrip() + " … (cut; --traceback shows all)"
+    return text
+
+
+def _disabled_plugins(args: Sequence[str]) -> list[str]:
+    """The names given to ``--disable-plugin`` before the command (parsed before the parser exists,
+    because building the parser loads the plugins)."""
+    pre = argparse.ArgumentParser(add_help=False)
+    pre.add_argument("--disable-plugin", action="append", default=[])
+    known, _ = pre.parse_known_args(list(args))
+    return known.disable_plugin
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -144,6 +180,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     show_traceback = "--traceback" in args_list
     try:
+        disabled = _disabled_plugins(args_list)
+        if disabled:
+            from ..registry import disable_plugins
+
+            disable_plugins(disabled)
         parser = build_parser()
         args = parser.parse_args(args_list)
         status = args._command.run(args)

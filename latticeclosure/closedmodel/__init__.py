@@ -3,9 +3,9 @@
 >>> from latticeclosure.equations import generate_equations          # doctest: +SKIP
 >>> from latticeclosure.closedmodel import close_equations           # doctest: +SKIP
 >>> eqs = generate_equations("triangular", ["+", "-"], window_size=2, exclude_closed=True)  # doctest: +SKIP
->>> model = close_equations(eqs, "SA")                                # doctest: +SKIP
->>> model.linear_rates()                                              # doctest: +SKIP
-{alpha1: 2*k1 + k2 - 2*k3 - k4, alpha2: 2*k5 + k6 - 2*k7 - k8}
+>>> model = close_equations(eqs, "pair")                              # doctest: +SKIP
+>>> model.is_linear()                                                 # doctest: +SKIP
+False
 >>> sol = model.solve(t, {"C++": .3, "C--": .3, "C+-": .2}, rates)   # doctest: +SKIP
 
 Importing this package does not import numba; compilation happens on the first ``solve`` /

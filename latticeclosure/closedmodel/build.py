@@ -331,18 +331,10 @@ def close_equations(
     """
     from .model import ClosedModel
 
-    index = equations.index
     window_classes = list(equations.window_classes)
     if not window_classes:
         raise ClosureError("the equations have no window classes")
-    n = window_classes[0].size
-    window_names = [c.name for c in window_classes]
-    symbols: dict[str, sp.Symbol] = {name: sp.Symbol(name) for name in window_names}
-    symbols.update({k: v for k, v in getattr(equations, "symbols", {}).items() if k in symbols})
-    by_name = dict(index.by_name)
-    rate_symbols = [r.symbol for r in equations.rates]
-    rate_names = {s.name for s in rate_symbols}
-
+    window = _Window(equations, window_classes)
     default = _resolve_closure(closure)
     overrides = {name: _resolve_closure(c) for name, c in (per_class or {}).items()}
     unknown = sorted(set(overrides) - {c.name for c in equations.context_classes})
@@ -351,34 +343,73 @@ def close_equations(
             f"per_class names {unknown} that are not context classes of these equations; "
             f"context classes: {[c.name for c in equations.context_classes]}"
         )
+    closure_of, closure_params = _closed_context_classes(equations, window, default, overrides, params)
+    full_rhs, provenance = _substitute(equations, window, closure_of)
+    eliminated = normalisation_eliminations(window_classes, eliminate, window.symbols)
+    if eliminated and check_conservation:
+        _keep_unconserved(equations, window, eliminated)
+    return ClosedModel(
+        equations=equations,
+        window_classes=window_classes,
+        symbols=window.symbols,
+        full_rhs=full_rhs,
+        eliminated=eliminated,
+        marginals=window.marginals,
+        rate_symbols=window.rate_symbols,
+        closure_parameters=closure_params,
+        closure_expressions={k: v[1] for k, v in closure_of.items()},
+        closure_names={k: v[0] for k, v in closure_of.items()},
+        provenance=provenance,
+        closure_label=_closure_name(default) if default is not None else "per-class",
+    )
 
-    marginals = marginal_expressions(index, window_classes, symbols)
 
-    def to_window(expr: sp.Expr, allowed_params: set[sp.Symbol], where: str) -> sp.Expr:
-        """Canonical class symbols, small classes → marginals; refuse foreign symbols."""
+class _Window:
+    """What closing needs to know about the window: its symbols, the marginals of smaller classes, the rates."""
+
+    def __init__(self, equations: Any, window_classes: list) -> None:
+        self.index = equations.index
+        self.n = window_classes[0].size
+        names = [c.name for c in window_classes]
+        self.names = names
+        self.symbols: dict[str, sp.Symbol] = {name: sp.Symbol(name) for name in names}
+        self.symbols.update({k: v for k, v in getattr(equations, "symbols", {}).items() if k in self.symbols})
+        self.by_name = dict(self.index.by_name)
+        self.rate_symbols = [r.symbol for r in equations.rates]
+        self.rate_names = {s.name for s in self.rate_symbols}
+        self.marginals = marginal_expressions(self.index, window_classes, self.symbols)
+
+    def to_window(self, expr: sp.Expr, allowed_params: set[sp.Symbol], where: str) -> sp.Expr:
+        """Canonical class symbols, smaller classes → their marginals; refuse foreign symbols."""
         repl: dict[sp.Symbol, sp.Expr] = {}
         for s in expr.free_symbols:
             name = s.name
-            if name in symbols:
-                repl[s] = symbols[name]
-            elif name in marginals:
-                repl[s] = marginals[name]
-            elif name in by_name and by_name[name].size < n:
+            if name in self.symbols:
+                repl[s] = self.symbols[name]
+            elif name in self.marginals:
+                repl[s] = self.marginals[name]
+            elif name in self.by_name and self.by_name[name].size < self.n:
                 raise ClosureError(f"{where}: no marginal for {name!r} within the window shapes")
-            elif name in by_name:
+            elif name in self.by_name:
                 raise ClosureError(
-                    f"{where}: uses {name!r}, a class of size {by_name[name].size} — a closure may only "
-                    f"use classes up to the window size {n}"
+                    f"{where}: uses {name!r}, a class of size {self.by_name[name].size} — a closure may only "
+                    f"use classes up to the window size {self.n}"
                 )
-            elif s in allowed_params or name in rate_names:
+            elif s in allowed_params or name in self.rate_names:
                 continue
             else:
                 raise ClosureError(
-                    f"{where}: unknown symbol {name!r} (neither a class of size ≤ {n} nor a declared "
+                    f"{where}: unknown symbol {name!r} (neither a class of size ≤ {self.n} nor a declared "
                     "closure parameter)"
                 )
         return expr.xreplace(repl)
 
+
+def _closed_context_classes(equations: Any, window: _Window, default: Any, overrides: Mapping[str, Any],
+                            params: Any) -> tuple[dict[str, tuple[str, sp.Expr, sp.Expr]], list[sp.Symbol]]:
+    """Every context class's closure: ``{class: (closure name, its expression, in window symbols)}``
+    and the closures' free parameters in order of appearance."""
+    index = window.index
     closure_of: dict[str, tuple[str, sp.Expr, sp.Expr]] = {}
     closure_params: list[sp.Symbol] = []
     for c in equations.context_classes:
@@ -386,46 +417,45 @@ def close_equations(
         if family is None:
             raise ClosureError(f"no closure given for the context class {c.name!r}")
         fname = _closure_name(family)
-        can = getattr(family, "can_close", None)
-        if can is not None and not can(c, index):
+        if not family.can_close(c, index):
             check = getattr(family, "check", None)
             if check is not None:
                 check(c, index)  # raises the family's own, more specific ClosureError
             raise ClosureError(f"closure {fname!r} cannot express the class {c.name!r} (shape {c.shape.name})")
-        cparams = _closure_params_for(params, c)
-        raw = sp.sympify(family.expression(c, index, cparams))
-        declared = list(family.parameters(c, index)) if hasattr(family, "parameters") else []
-        free_params = [s for s in declared if s in raw.free_symbols]
-        final = to_window(raw, set(declared), f"closure {fname!r} for {c.name!r}")
-        for s in free_params:
-            if s not in closure_params:
+        raw = sp.sympify(family.expression(c, index, _closure_params_for(params, c)))
+        declared = list(family.parameters(c, index))
+        final = window.to_window(raw, set(declared), f"closure {fname!r} for {c.name!r}")
+        for s in declared:
+            if s in raw.free_symbols and s not in closure_params:
                 closure_params.append(s)
         closure_of[c.name] = (fname, raw, final)
+    return closure_of, closure_params
 
-    # substitute, term by term, recording provenance
+
+def _substitute(equations: Any, window: _Window, closure_of: Mapping[str, tuple[str, sp.Expr, sp.Expr]]
+                ) -> tuple[dict[str, sp.Expr], list[TermProvenance]]:
+    """The closed right-hand sides, substituted term by term, and the provenance of every term."""
     provenance: list[TermProvenance] = []
     full_rhs: dict[str, sp.Expr] = {}
-    for lhs in window_names:
-        expr = sp.expand(sp.sympify(equations.rhs[lhs]))
+    for lhs in window.names:
         closed_terms = []
-        for term in sp.Add.make_args(expr):
+        for term in sp.Add.make_args(sp.expand(sp.sympify(equations.rhs[lhs]))):
             if term == 0:
                 continue
-            classes = [s for s in term.free_symbols if s.name in by_name]
             repl: dict[sp.Symbol, sp.Expr] = {}
             records = []
-            for s in sorted(classes, key=lambda x: x.name):
+            for s in sorted((s for s in term.free_symbols if s.name in window.by_name), key=lambda x: x.name):
                 name = s.name
                 if name in closure_of:
                     fname, raw, final = closure_of[name]
                     kind, cname, craw, cfinal = "closure", fname, raw, final
-                elif name in symbols:
-                    kind, cname, craw, cfinal = "state", None, symbols[name], symbols[name]
-                elif name in marginals:
-                    kind, cname, craw, cfinal = "marginal", None, s, marginals[name]
+                elif name in window.symbols:
+                    kind, cname, craw, cfinal = "state", None, window.symbols[name], window.symbols[name]
+                elif name in window.marginals:
+                    kind, cname, craw, cfinal = "marginal", None, s, window.marginals[name]
                 else:
                     raise ClosureError(
-                        f"equation d{lhs}/dt: the class {name!r} (size {by_name[name].size}) is neither a "
+                        f"equation d{lhs}/dt: the class {name!r} (size {window.by_name[name].size}) is neither a "
                         "window class, a smaller class, nor a listed context class"
                     )
                 repl[s] = cfinal
@@ -434,33 +464,19 @@ def close_equations(
             closed_terms.append(closed)
             provenance.extend(TermProvenance(*r, closed) for r in records)
         full_rhs[lhs] = sp.Add(*closed_terms)
+    return full_rhs, provenance
 
-    eliminated = normalisation_eliminations(window_classes, eliminate, symbols)
-    if eliminated and check_conservation:
-        for name in list(eliminated):
-            shape = by_name[name].shape
-            total = sp.expand(
-                sp.Add(*[c.multiplicity * sp.sympify(equations.rhs[c.name]) for c in window_classes if c.shape is shape])
+
+def _keep_unconserved(equations: Any, window: _Window, eliminated: dict[str, sp.Expr]) -> None:
+    """Keep as state variables the classes of shapes whose normalisation the equations do not conserve."""
+    classes = list(equations.window_classes)
+    for name in list(eliminated):
+        shape = window.by_name[name].shape
+        total = sp.expand(sp.Add(*[c.multiplicity * sp.sympify(equations.rhs[c.name]) for c in classes if c.shape is shape]))
+        if total != 0:
+            warnings.warn(
+                f"the equations do not conserve the normalisation of shape {shape.name!r} "
+                f"(Σ m_c dC_c/dt = {total}); keeping {name!r} as a state variable",
+                stacklevel=3,
             )
-            if total != 0:
-                warnings.warn(
-                    f"the equations do not conserve the normalisation of shape {shape.name!r} "
-                    f"(Σ m_c dC_c/dt = {total}); keeping {name!r} as a state variable",
-                    stacklevel=2,
-                )
-                del eliminated[name]
-
-    return ClosedModel(
-        equations=equations,
-        window_classes=window_classes,
-        symbols=symbols,
-        full_rhs=full_rhs,
-        eliminated=eliminated,
-        marginals=marginals,
-        rate_symbols=rate_symbols,
-        closure_parameters=closure_params,
-        closure_expressions={k: v[1] for k, v in closure_of.items()},
-        closure_names={k: v[0] for k, v in closure_of.items()},
-        provenance=provenance,
-        closure_label=_closure_name(default) if default is not None else "per-class",
-    )
+            del eliminated[name]

@@ -5,7 +5,7 @@ Code generation
     right-hand side ``f(C; k, θ)``, its Jacobian ``∂f/∂C`` and the parameter sensitivities
     ``∂f/∂(k, θ)`` (rate constants, then free closure parameters such as exponents), each after
     common-subexpression elimination (:func:`sympy.cse`), into one Python module with a ``solve``
-    wrapper around the shared Dormand–Prince integrator (:mod:`latticeclosure.closedmodel._dopri`).
+    wrapper around the shared Dormand–Prince integrator (:mod:`latticeclosure.closedmodel.dopri`).
     Every function is ``numba.njit(<signature>, cache=True, error_model="numpy")``.
 
 Disk cache
@@ -30,8 +30,8 @@ an explicit signature, so importing the module compiles or loads all of them)::
     solve(t_eval, y0, p, F, g, rtol, atol, h_init, max_steps, neg_tol, max_value, dense,
           detect_stiff, out, info) -> status
 
-``solve`` calls the shared integrator :func:`latticeclosure.closedmodel._dopri.dopri5` with ``rhs``
-as a compile-time constant first-class function (:func:`~latticeclosure.closedmodel._dopri.as_rhs`), so the integrator itself is compiled once per
+``solve`` calls the shared integrator :func:`latticeclosure.closedmodel.dopri.dopri5` with ``rhs``
+as a compile-time constant first-class function (:func:`~latticeclosure.closedmodel.dopri.as_rhs`), so the integrator itself is compiled once per
 installation and a new model compiles only its own small functions. Every window class is the
 affine function ``F @ y + g`` of the state (:func:`latticeclosure.closedmodel.vectors.affine_full`).
 """
@@ -57,7 +57,7 @@ from .vectors import affine_full
 __all__ = ["CompiledModel", "compile_model", "cache_directory", "generate_source", "model_key", "CODEGEN_VERSION"]
 
 #: Bumped whenever the generated code changes meaning (part of the cache key).
-CODEGEN_VERSION = "2"
+CODEGEN_VERSION = "3"
 
 _LOADED: dict[str, "CompiledModel"] = {}
 #: Per closed model object and cache root: its compiled functions (the model key is costly to compute).
@@ -83,7 +83,7 @@ def cache_directory(cache_dir: Any = None) -> Path:
 
 
 def _integrator_text() -> str:
-    return Path(__file__).with_name("_dopri.py").read_text(encoding="utf-8")
+    return Path(__file__).with_name("dopri.py").read_text(encoding="utf-8")
 
 
 def _versions() -> str:
@@ -122,7 +122,16 @@ class _Printer:
     def __init__(self) -> None:
         from sympy.printing.pycode import PythonCodePrinter
 
-        self.printer = PythonCodePrinter({"fully_qualified_modules": True, "full_prec": True, "standard": "python3"})
+        class Printer(PythonCodePrinter):
+            def _print_Pow(self, expr: sp.Pow, rational: bool = False) -> str:
+                # numba raises ZeroDivisionError for x**(-n) at x = 0 even under error_model="numpy";
+                # 1.0/x**n gives inf there instead (a state where a closure's denominator vanishes)
+                exp = expr.exp
+                if exp.is_number and exp.is_negative:
+                    return f"(1.0/({self._print(sp.Pow(expr.base, -exp, evaluate=False))}))"
+                return super()._print_Pow(expr, rational=rational)
+
+        self.printer = Printer({"fully_qualified_modules": True, "full_prec": True, "standard": "python3"})
 
     def __call__(self, expr: sp.Expr) -> str:
         return self.printer.doprint(expr)
@@ -189,7 +198,7 @@ def generate_source(model: Any, key: str | None = None) -> str:
         "",
         "from numba import njit, types",
         "",
-        "from latticeclosure.closedmodel._dopri import DOPRI5_SIGNATURE, RHS_SIGNATURE, as_rhs, dopri5",
+        "from latticeclosure.closedmodel.dopri import DOPRI5_SIGNATURE, RHS_SIGNATURE, as_rhs, dopri5",
         "",
         f"N_STATE = {n}",
         f"N_FULL = {len(model.window_names)}",
@@ -345,7 +354,7 @@ def compile_model(model: Any, cache_dir: Any = None, *, verbose: bool = False, r
     if not reload and str(cache_dir) in per_model:
         return per_model[str(cache_dir)]
     t0 = time.perf_counter()
-    from . import _dopri  # noqa: F401 - compile/load the shared integrator before timing the model
+    from . import dopri  # noqa: F401 - compile/load the shared integrator before timing the model
 
     t_model = time.perf_counter()
     key = model_key(model)

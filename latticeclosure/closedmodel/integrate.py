@@ -5,7 +5,7 @@ class (the normalisation-eliminated ones reconstructed) at the requested times.
 
 Methods
     ``"auto"`` (default)
-        The compiled Dormand–Prince 5(4) integrator (:mod:`latticeclosure.closedmodel._dopri`) with
+        The compiled Dormand–Prince 5(4) integrator (:mod:`latticeclosure.closedmodel.dopri`) with
         dense output. If it detects stiffness (Hairer's test, when more than 1000 explicit steps would
         remain), exhausts ``max_steps``, sees its step
         size collapse, or fails in any other way, the problem is handed to

@@ -8,7 +8,7 @@ Families (each a plugin object with the interface of :class:`~.base.ClosureFamil
 ``kirkwood``       generalised Kirkwood superposition over all connected sub-clusters (Kikuchi)
 ``power-law``      the paper's optimal approximation (Table I, eq. 16), presets ``soft``/``hard``
 ``pair-corrected`` pair approximation × (1 + Σ a_j (q_p − 1) …), linear in a (richer than a monomial)
-``sparse``         a fixed exponent pattern (the paper's SA is a preset of the NMC plugin set)
+``sparse``         a fixed exponent pattern (plugins ship named patterns as closure presets)
 ``custom``         expressions from a file, parsed safely
 =================  ===============================================================================
 

@@ -28,7 +28,7 @@ object with a unique ``name`` and this stable interface:
 ``cls`` is a :class:`~latticeclosure.clusters.ClusterClass` or its name; ``index`` is a
 :class:`~latticeclosure.classindex.ClassIndex` holding all shapes up to the size of ``cls``.
 
-Concentrations are per-shape normalised (DESIGN.md): ``Σ_c m_c C_c = 1`` over the classes of one shape,
+Concentrations are per-shape normalised (docs/conventions.md): ``Σ_c m_c C_c = 1`` over the classes of one shape,
 so the pair approximation of a chain x–y–z is exactly ``C_xy C_yz / C_y`` without shape fractions.
 """
 
@@ -362,7 +362,7 @@ class ClosureFamily:
         return new
 
     def renamed(self, name: str, description: str | None = None) -> "ClosureFamily":
-        """The same closure under another name (how presets such as ``SA`` are made)."""
+        """The same closure under another name (how closure presets are made)."""
         new = self.configure()
         new.name = str(name)
         if description is not None:

@@ -58,7 +58,7 @@ def cross_validate(
     **fit_kwargs: Any,
 ) -> CrossValidation:
     """Leave-one-dataset-out: fit each parametric closure on the other datasets jointly, evaluate E
-    on the held-out one; fixed closures (e.g. ``pair``, ``SA``) are just evaluated.
+    on the held-out one; fixed closures (e.g. ``pair``, a preset) are just evaluated.
 
     Parameters
     ----------

@@ -14,7 +14,7 @@ replaces C_S by g_S should respect it: the *violation* is ``Σ_s g_S(p ∪ s) �
   windows recursively, :func:`~latticeclosure.closures.base.class_marginals`, and the window classes
   reduced modulo the linear relations that marginal consistency imposes among them,
   :func:`~latticeclosure.closures.base.window_relations`): the pair approximation satisfies it identically on trees (Σ_z C_xy
-  C_yz / C_y = C_xy), Kirkwood's triangle does not, and the paper's SA (chain x–y–z ≈ C_yz) violates it
+  C_yz / C_y = C_xy), Kirkwood's triangle does not, and a sparse closure such as chain x–y–z ≈ C_yz violates it
   by exactly the complementary class (Σ_z L_{++z} ≈ C₊₊ + C₊₋ = C₊ instead of C₊₊).
 * With ``data`` it reports, per check and dataset, the largest absolute violation and
   ``½∫ violation² dt`` on the records; with ``closure=None`` it checks the data themselves (exact

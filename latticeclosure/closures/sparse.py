@@ -14,7 +14,7 @@ same constraints (degree and bounds), ordered from simplest (fewest non-zero exp
 Σ|e|, then closest to the fitted exponents, then closest to the pair approximation — which settles ties
 along non-identifiable directions such as the singlet split at x = 1/2), and keeps the first whose error J is within the stated
 tolerance ``J ≤ J_fit (1 + rtol) + atol`` of the fitted one. The paper did this by hand (Table III);
-its ``SA`` ships as a preset of the triangular NMC plugin set.
+a plugin may ship such a pattern as a named preset.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ class SparseClosure(ClosureFamily):
     """Fixed monomial closures given per class (``pattern``)."""
 
     name = "sparse"
-    description = "power law with a fixed exponent pattern per class (e.g. the paper's SA)"
+    description = "power law with a fixed exponent pattern per class (e.g. a sparse closure read off a fit)"
     OPTIONS: dict[str, Any] = {"pattern": None, "strict": False}
 
     def _validate(self) -> None:

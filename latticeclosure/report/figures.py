@@ -492,7 +492,7 @@ def plot_closure_reconstruction(
     data : dict str -> array
         Measured concentration of each class at ``time``.
     predictions : dict label -> (dict str -> array)
-        Each closure's prediction (e.g. ``"PA"``, ``"OA-hard"``, ``"SA"``); a class a closure
+        Each closure's prediction (e.g. ``"PA"``, ``"fitted"``); a class a closure
         lacks is simply not drawn for it.
     yscale : {"auto", "linear", "log"}
         ``"auto"``: logarithmic in a panel only if every finite value there (data and predictions) is

@@ -13,7 +13,7 @@ checkpoints.
 Example
 -------
 >>> from latticeclosure.simulation import run_sweep
->>> result = run_sweep("nmc", [0.25, 1/3, 0.5], seeds=[0], L=24, out_dir="runs", workers=2)  # doctest: +SKIP
+>>> result = run_sweep("ising-square", [0.25, 1/3, 0.5], seeds=[0], L=24, out_dir="runs", workers=2)  # doctest: +SKIP
 >>> [t.x for t in result.trajectories()]                                                     # doctest: +SKIP
 [0.25, 0.3333333333333333, 0.5]
 """
@@ -340,42 +340,46 @@ def run_tasks(
         bar().set_postfix_str(task.stem)
 
     try:
-        if workers == 1 or len(todo) <= 1:
-            bar()
-            for task in todo:
-                finished(task, _run_task(backend, task, str(out), checkpoint_every))
-        else:
-            ctx_name = mp_context or ("fork" if sys.platform.startswith("linux") else "spawn")
-            warm_up = getattr(backend, "warm_up", None)
-            if ctx_name == "fork" and callable(warm_up):
-                warm_up(todo[0])
-            ctx = multiprocessing.get_context(ctx_name)
-            with ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=ctx,
-                                     initializer=_ignore_sigint) as pool:
-                futures: dict[Future, SimulationTask] = {
-                    pool.submit(_run_task, backend, task, str(out), checkpoint_every): task for task in todo
-                }
-                bar()
-                try:
-                    pending = set(futures)
-                    while pending:
-                        done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                        for fut in done:
-                            finished(futures[fut], fut.result())
-                except BaseException:
-                    # interrupted (or a task failed): stop at once; finished results are already saved
-                    # and running tasks keep their last checkpoint
-                    # (terminating the workers fails the pending futures as a broken pool; cancelling
-                    # them first trips a CPython 3.11 bug in the executor's manager thread)
-                    for proc in list((getattr(pool, "_processes", None) or {}).values()):
-                        proc.terminate()
-                    pool.shutdown(wait=False)
-                    raise
+        bar()
+        _execute(backend, todo, str(out), workers, checkpoint_every, mp_context, finished)
     finally:
         for b in bars:
             b.close()
     result.summaries.update({k: v for k, v in summaries.items() if k not in result.summaries})
     return result
+
+
+def _execute(backend: Any, todo: Sequence[SimulationTask], out: str, workers: int,
+             checkpoint_every: float | None, mp_context: str | None, finished: Any) -> None:
+    """Run the tasks (in this process, or in a process pool) and call ``finished(task, summary)`` for each."""
+    if workers == 1 or len(todo) <= 1:
+        for task in todo:
+            finished(task, _run_task(backend, task, out, checkpoint_every))
+        return
+    ctx_name = mp_context or ("fork" if sys.platform.startswith("linux") else "spawn")
+    warm_up = getattr(backend, "warm_up", None)
+    if ctx_name == "fork" and callable(warm_up):
+        warm_up(todo[0])
+    ctx = multiprocessing.get_context(ctx_name)
+    with ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=ctx, initializer=_ignore_sigint) as pool:
+        futures: dict[Future, SimulationTask] = {
+            pool.submit(_run_task, backend, task, out, checkpoint_every): task for task in todo
+        }
+        try:
+            pending = set(futures)
+            while pending:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for fut in done:
+                    finished(futures[fut], fut.result())
+        except BaseException:
+            # interrupted (or a task failed): stop at once; finished results are already saved and
+            # running tasks keep their last checkpoint (terminating the workers fails the pending
+            # futures as a broken pool; cancelling them first trips a CPython 3.11 bug in the
+            # executor's manager thread)
+            for proc in list((getattr(pool, "_processes", None) or {}).values()):
+                proc.terminate()
+            pool.shutdown(wait=False)
+            raise
 
 
 def run_sweep(

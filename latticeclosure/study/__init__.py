@@ -4,7 +4,7 @@ A model plugin declares its study as a :class:`StudySpec` (data backend, paramet
 steps); :func:`run_study` runs it. The general steps are in :mod:`latticeclosure.study.steps`.
 
 >>> from latticeclosure.study import run_study          # doctest: +SKIP
->>> result = run_study("nmc", "out", size=24)             # doctest: +SKIP
+>>> result = run_study("ising-square", "out", size=24)    # doctest: +SKIP
 >>> result.summary["E_total"]["PA"]                       # doctest: +SKIP
 """
 

@@ -121,3 +121,58 @@ def test_cli_uses_the_plugin_lattice(plugin_site: Path):
     assert result.returncode == 0, result.stderr
     eqs = json.loads(result.stdout)
     assert eqs["lattice"]["name"] == "lieb" and eqs["equations"]
+
+
+def _example_closure():
+    sys.path.insert(0, str(EXAMPLE))
+    try:
+        from latticeclosure_lieb.closures import ScaledPairClosure
+    finally:
+        sys.path.remove(str(EXAMPLE))
+    return ScaledPairClosure
+
+
+def test_the_plugins_fittable_closure_is_calibrated_by_the_generic_fitter():
+    """``scaled-pair`` subclasses nothing of latticeclosure; calibrate() recovers its factors exactly."""
+    from closure_testdata import counted_series, index
+
+    from latticeclosure.closures import PairClosure, calibrate, closure_values, evaluate
+    from latticeclosure.closures.dataset import as_dataset
+    from latticeclosure.protocols import FittableClosure
+
+    ScaledPair = _example_closure()
+    assert isinstance(ScaledPair(), FittableClosure)
+    idx = index("square")
+    data = counted_series("square", n_records=8)
+    truth = {"L+++": 1.3, "A+-+": 0.7}
+    ds = as_dataset(data, idx, normalisation="inputs")
+    for name, a in truth.items():  # data in which two classes are exactly a·PA
+        data[name] = a * closure_values(PairClosure(), name, idx, ds)
+    # (the modified classes break their shapes' normalisation: check only the inputs')
+    fit = calibrate(ScaledPair(), data, idx, classes=list(truth), normalisation="inputs")
+    for name, a in truth.items():
+        assert fit.classes[name].values[0] == pytest.approx(a, rel=1e-9)
+        assert fit.classes[name].J == pytest.approx(0.0, abs=1e-20)
+    pinned = fit.closure()
+    assert pinned.parameters("L+++", idx) == []
+    assert evaluate(pinned, data, idx, classes=list(truth), normalisation="inputs").E_total == pytest.approx(0.0, abs=1e-20)
+
+
+def test_the_plugins_closure_through_the_fit_command(plugin_site: Path, tmp_path: Path):
+    from closure_testdata import counted_series
+
+    from latticeclosure.data import Trajectory
+
+    data = counted_series("square", n_records=6)
+    csv = tmp_path / "d.csv"
+    names = [k for k in data if k != "time"]
+    csv.write_text("time," + ",".join(names) + "\n" + "\n".join(
+        ",".join(repr(float(v)) for v in [data["time"][i]] + [data[n][i] for n in names]) for i in range(6)) + "\n")
+    made = _cli(plugin_site, "data", "import", str(csv), "--lattice", "square", "--species", "+", "-", "-o",
+                str(tmp_path / "d.npz"))
+    assert made.returncode == 0, made.stderr
+    Trajectory.load(tmp_path / "d.npz")
+    res = _cli(plugin_site, "fit", str(tmp_path / "d.npz"), "--closure", "scaled-pair", "--format", "json")
+    assert res.returncode == 0, res.stderr
+    fits = json.loads(res.stdout)["fits"][0]
+    assert fits["closure"] == "scaled-pair" and all(c["params"]["a[scale]"] >= 0 for c in fits["classes"])
