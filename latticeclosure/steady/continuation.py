@@ -16,10 +16,11 @@ whose stability differs the change is classified and located by bisection on the
 * ``hopf`` — a complex pair crosses the imaginary axis;
 * ``branch-point`` — a real eigenvalue passes 0 without a fold (transcritical, pitchfork).
 
-A branch stops where it leaves the range (the end point solved at the bound), where it leaves the
-physical domain (a concentration turns negative: for the contact process the active branch meets
-the absorbing state there, located like a bifurcation, kind ``meets-boundary``), or after
-``max_steps``.
+A branch stops where it leaves the range (the end point solved at the bound); where it meets an
+absorbing state (kind ``meets-absorbing``, the end solved exactly in blown-up coordinates: it is
+the threshold of :mod:`latticeclosure.steady.threshold`); where it leaves the physical domain
+elsewhere (a concentration reaches zero: ``meets-boundary``, located by warm-started Newton steps in
+the rate); where its fixed points stop being isolated (``degenerate``); or after ``max_steps``.
 """
 
 from __future__ import annotations
