@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 
 import numpy as np
@@ -97,10 +98,25 @@ def test_default_closures_json_and_figure(epidemic_models, tmp_path, capsys):
     dens = np.array(branch["density"])
     np.testing.assert_allclose(dens, np.where(lam > 4 / 3, (3 * lam - 4) / (3 * lam - 1), 0.0), atol=1e-9)
     assert branch["bifurcations"][-1]["kind"] == "meets-absorbing"
-    # the figure: a PNG written atomically, drawn without pyplot
+    # the figure: a PNG written atomically (no temporary file left behind)
     assert figure.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert not [p for p in figure.parent.iterdir() if p.name != "diagram.png"]
-    assert "matplotlib.pyplot" not in sys.modules
+
+
+def test_figure_is_drawn_without_pyplot(cp_spec, tmp_path):
+    """A fresh interpreter: drawing the diagram must not import pyplot (other tests may have)."""
+    figure = tmp_path / "d.png"
+    code = (
+        "import sys\n"
+        "from latticeclosure.cli.main import main\n"
+        f"status = main(['threshold', '--lattice', 'square', '--species', '0', '1', '--flip-spec', {cp_spec!r}, "
+        f"'--rate', 'lam_z', '--closure', 'pair', '--figure', {str(figure)!r}])\n"
+        "print(status, 'matplotlib.pyplot' in sys.modules, 'matplotlib.figure' in sys.modules)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines()[-1] == "0 False True"
+    assert figure.stat().st_size > 0
 
 
 def test_rates_of_a_model_and_set(epidemic_models, capsys):
