@@ -38,6 +38,7 @@ BUILTIN_COMMANDS: tuple[str, ...] = (
     "anneal",
     "kmc",
     "sweep",
+    "threshold",
     "data",
     "infer",
 )
