@@ -291,7 +291,7 @@ def continue_branch(
 
 def _run(cont: _Continuation, branch: Branch, z: np.ndarray, lo: float, hi: float, direction: int, step: float,
          max_step: float, min_step: float, max_steps: int, boundary_tol: float, absorbing_tol: float) -> None:
-    problem, scale = cont.problem, cont.scale
+    scale = cont.scale
     tangent = cont.tangent(z, None)
     if np.sign(tangent[-1]) != np.sign(direction) and tangent[-1] != 0:
         tangent = -tangent

@@ -204,6 +204,8 @@ def simulated_threshold(
         raise SteadyStateError(f"absorbing species {absorbing!r} is not one of {species}")
     others = [s for s in species if s != absorbing]
     start = {absorbing: 0.0, **{s: 1.0 / len(others) for s in others}}
+    # the simulator reads known rates and the initial condition from the model, the varied rate from the point
+    model = model.configure(rates={**dict(getattr(model, "rates", {}) or {}), **dict(rates)}, initial=start)
     points: list[SimulatedPoint] = []
     for size in sizes:
         for k, value in enumerate(values):
@@ -214,8 +216,8 @@ def simulated_threshold(
                     point={rate: float(value)},
                     seed=task_seed(seed, size, k, r),
                     size=int(size),
-                    settings={"rates": dict(rates), "initial": start, "time": float(time),
-                              "record_every": float(record_every), "max_class_size": 1, "replicas": 1},
+                    settings={"time": float(time), "record_every": float(record_every), "max_class_size": 1,
+                              "replicas": 1},
                     backend=str(getattr(backend, "name", "kmc")),
                 )
                 if callable(getattr(backend, "check_task", None)):

@@ -143,16 +143,11 @@ BAD = {
     "unknown closure": (["--rate", "lam_z", "--closure", "bethe"], ["bethe"]),
     "bad window": (["--rate", "lam_z", "--window-size", "0"], ["--window-size must be ≥ 1"]),
     "figure is not png": (["--rate", "lam_z", "--figure", "x.pdf"], ["PNG"]),
-    "simulate without the kmc": (["--rate", "lam_z", "--simulate"], ["data backend 'kmc'", "not installed"]),
 }
 
 
 @pytest.mark.parametrize("case", list(BAD))
 def test_bad_input(case, cp_spec, tmp_path):
-    from latticeclosure.registry import get_registry
-
-    if case.startswith("simulate") and "kmc" in get_registry().names("data_backends"):
-        pytest.skip("the kmc backend is installed")
     args, fragments = BAD[case]
     proc = run_cli("threshold", "--lattice", "square", "--species", "0", "1", "--flip-spec", cp_spec, *args,
                    cwd=tmp_path)
