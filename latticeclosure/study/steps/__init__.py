@@ -8,6 +8,7 @@ appended to the section before it, ``""`` adds nothing); optional ``figures(cont
 
 from .closures import EvaluateClosures, FitClosures
 from .crossval import CrossValidateClosures
+from .dynamics import DynamicalErrors, WindowClosure
 from .equations import ClosedModels, Equations
 from .errors import ErrorTable, Verdict
 from .exponents import ExponentTables, Identifiability, Sparsify
@@ -22,6 +23,8 @@ __all__ = [
     "EvaluateClosures",
     "FitClosures",
     "CrossValidateClosures",
+    "DynamicalErrors",
+    "WindowClosure",
     "ErrorTable",
     "Verdict",
     "ExponentTables",
