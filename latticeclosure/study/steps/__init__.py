@@ -7,6 +7,7 @@ appended to the section before it, ``""`` adds nothing); optional ``figures(cont
 """
 
 from .closures import EvaluateClosures, FitClosures
+from .conservation import ConservationChecks
 from .crossval import CrossValidateClosures
 from .dynamics import DynamicalErrors, WindowClosure
 from .equations import ClosedModels, Equations
@@ -22,6 +23,7 @@ __all__ = [
     "ClosedModels",
     "EvaluateClosures",
     "FitClosures",
+    "ConservationChecks",
     "CrossValidateClosures",
     "DynamicalErrors",
     "WindowClosure",
