@@ -8,18 +8,18 @@ specific message.
 
 Arrays (``n`` records, ``m`` classes):
 
-================== ============= =========================================================
-name               shape, dtype  meaning
-================== ============= =========================================================
-step               (n,) int64    attempted swaps done at the record (non-decreasing, ≥ 0)
-time               (n,) float64  fraction of the run in [0, 1] (non-decreasing)
-concentrations     (n, m) f8     C_c of every class, columns in metadata ``classes`` order
-temperature        (n,) float64  optional; temperature of the last attempt (≥ 0)
-energy_per_site    (n,) float64  optional; energy / number of sites
-acceptance         (n,) float64  optional; accepted / attempted swaps since the previous record
-final_configuration (N,) int8    optional; species index of every site at the end
-configurations     (n, N) int8   optional; the configuration at every record
-================== ============= =========================================================
+=================== ============= =========================================================
+name                shape, dtype  meaning
+=================== ============= =========================================================
+step                (n,) int64    attempted swaps done at the record (non-decreasing, ≥ 0)
+time                (n,) float64  fraction of the run in [0, 1] (non-decreasing)
+concentrations      (n, m) f8     C_c of every class, columns in metadata ``classes`` order
+temperature         (n,) float64  optional; temperature of the last attempt (≥ 0)
+energy_per_site     (n,) float64  optional; energy / number of sites
+acceptance          (n,) float64  optional; accepted / attempted swaps since the previous record
+final_configuration (N,) int8     optional; species index of every site at the end
+configurations      (n, N) int8   optional; the configuration at every record
+=================== ============= =========================================================
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ __all__ = ["Trajectory", "SCHEMA", "load_trajectory", "NORMALISATION_TOLERANCE"]
 
 SCHEMA = "latticeclosure.trajectory/1"
 
-#: |Σ_c m_c C_c − 1| allowed per shape and record.
+#: \|Σ_c m_c C_c − 1\| allowed per shape and record.
 NORMALISATION_TOLERANCE = 1e-9
 
 REQUIRED_METADATA = (

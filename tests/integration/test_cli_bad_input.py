@@ -68,6 +68,7 @@ NEEDS_DEFAULT_MODEL = {name for name, (args, _) in CASES.items() if args[0] == "
 @pytest.mark.parametrize(
     "name", [pytest.param(n, marks=pytest.mark.nmc) if n in NEEDS_DEFAULT_MODEL else n for n in CASES]
 )
+@pytest.mark.slow
 def test_bad_input_is_a_clean_error(results: dict[str, subprocess.CompletedProcess], name: str) -> None:
     proc = results[name]
     if name == "checkpoint interval negative":  # an argparse usage error: usage line + message, status 2
@@ -112,6 +113,7 @@ def test_fit_refuses_a_lattice_or_species_contradicting_the_data(tmp_path: Path)
     assert_user_error(run_cli("fit", "pairs.npz", "--species", "+", "-", "n", cwd=files), "contradicts")
 
 
+@pytest.mark.slow
 def test_fit_size_beyond_the_data_and_existing_json(tmp_path):
     """--size larger than the data's classes is refused at once; --json never overwrites silently."""
     from latticeclosure.anneal import AnnealBackend, ClusterEnergy, Schedule

@@ -82,6 +82,7 @@ def test_cli_anneal_writes_a_dataset_and_refuses_bad_input(tmp_path):
     assert not (tmp_path / "b.npz").exists()
 
 
+@pytest.mark.slow
 def test_cli_anneal_three_species(tmp_path):
     from latticeclosure.cli.main import main
     from latticeclosure.data import Trajectory
