@@ -168,9 +168,10 @@ class AnnealCommand:
             kernel=args.kernel, save_configurations=args.save_configurations,
             checkpoint=checkpoint if args.resume else None,
         )
-        show = sys.stderr.isatty() and not args.no_progress
+        from ..progress import progress_enabled
+
         bar = None
-        if show:
+        if progress_enabled(False if args.no_progress else None):
             from tqdm import tqdm
 
             bar = tqdm(total=run.total_steps, initial=run.step, unit="swap", unit_scale=True,

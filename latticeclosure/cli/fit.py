@@ -278,7 +278,7 @@ class FitCommand:
             text.append(table.format())
         elif args.cv:
             fams = [family] + [resolve_closure(n) for n in args.compare if n != family.name]
-            cv = cross_validate(fams, datasets, index, args.classes, **fit_kw)
+            cv = cross_validate(fams, datasets, index, args.classes, progress=None, **fit_kw)
             out["cross_validation"] = cv.to_json()
             text.append("leave-one-dataset-out E (eq. 30) on each held-out dataset:")
             text.append(cv.format())
@@ -286,9 +286,9 @@ class FitCommand:
             results: list[CalibrationResult] = []
             if conforms(family, FittableClosure):
                 if args.per_dataset:
-                    results = [calibrate(family, d, index, args.classes, **fit_kw) for d in datasets]
+                    results = [calibrate(family, d, index, args.classes, progress=None, **fit_kw) for d in datasets]
                 else:
-                    results = [calibrate(family, datasets, index, args.classes, **fit_kw)]
+                    results = [calibrate(family, datasets, index, args.classes, progress=None, **fit_kw)]
                 out["fits"] = [r.to_json() for r in results]
                 for r in results:
                     text.append(f"fit of {family.name} on {', '.join(d.name for d in r.datasets)}"

@@ -8,6 +8,7 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 
 from ..errors import ClosureError, DataError
+from ..progress import progress_bar
 from ..protocols import FittableClosure, conforms
 from .calibration import calibrate, format_rows, resolve_closure, target_classes
 from .dataset import as_datasets
@@ -55,6 +56,7 @@ def cross_validate(
     normalisation: str = "all",
     rescale_time: bool = True,
     extra: str = "error",
+    progress: bool | None = False,
     **fit_kwargs: Any,
 ) -> CrossValidation:
     """Leave-one-dataset-out: fit each parametric closure on the other datasets jointly, evaluate E
@@ -65,6 +67,20 @@ def cross_validate(
     families : closure, name, or list of them
         Compare several at once, e.g. ``["pair", "power-law", "pair-corrected"]``.
     data : list of datasets (at least two)
+    index : ClassIndex
+    classes : iterable, optional
+        Classes to close (default: every class of the index's largest size present in the data).
+    normalisation, rescale_time, extra
+        Passed to :func:`~latticeclosure.closures.dataset.as_dataset`.
+    progress : bool, optional
+        A progress bar over the folds × closures (``None``: when stderr is a terminal; see
+        :func:`latticeclosure.progress.progress_enabled`). Default off.
+    **fit_kwargs
+        Passed to :func:`~latticeclosure.closures.calibration.calibrate`.
+
+    Returns
+    -------
+    CrossValidation
     """
     fams = [resolve_closure(f) for f in (families if isinstance(families, (list, tuple)) else [families])]
     names = [f.name for f in fams]
@@ -75,6 +91,7 @@ def cross_validate(
         raise DataError("leave-one-dataset-out cross-validation needs at least two datasets")
     cls_names = target_classes(index, datasets, classes)
     folds, fits = [], {n: [] for n in names}
+    bar = progress_bar(total=len(datasets) * len(fams), desc="cross-validation", unit="fit", enabled=progress)
     for k, held in enumerate(datasets):
         train = [d for j, d in enumerate(datasets) if j != k]
         E, J = {}, {}
@@ -88,7 +105,10 @@ def cross_validate(
             ev = evaluate(closure, held, index, cls_names)
             J[fam.name] = ev.J[held.name]
             E[fam.name] = ev.E[held.name]
+            bar.set_postfix_str(f"{fam.name}, without {held.name}")
+            bar.update(1)
         folds.append({"held_out": held.name, "x": held.x, "E": E, "J": J})
+    bar.close()
     return CrossValidation(names, folds, fits)
 
 

@@ -40,7 +40,7 @@ __all__ = ["Trajectory", "SCHEMA", "load_trajectory", "NORMALISATION_TOLERANCE"]
 
 SCHEMA = "latticeclosure.trajectory/1"
 
-#: \|Σ_c m_c C_c − 1\| allowed per shape and record.
+#: ``|Σ_c m_c C_c − 1|`` allowed per shape and record.
 NORMALISATION_TOLERANCE = 1e-9
 
 REQUIRED_METADATA = (

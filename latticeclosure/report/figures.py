@@ -830,7 +830,7 @@ def draw_exponents(
 
     Rows are classes, columns the parameters of each closure grouped by closure; every cell is
     annotated with its value (integers shown as such). Colours are symmetric about 0 (RdBu_r) and
-    saturate at ``colour_limit`` (default: the 95th percentile of \|value\|, at least 1), so a large
+    saturate at ``colour_limit`` (default: the 95th percentile of ``|value|``, at least 1), so a large
     prefactor does not wash out the exponents; missing parameters are grey.
 
     Parameters

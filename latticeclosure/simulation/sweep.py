@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 from ..errors import ConfigurationError, DataError, LatticeClosureError, OutputDirectoryError
 from ..io.outdir import prepare_output_directory
+from ..progress import get_logger
 from .task import SimulationTask
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -215,11 +216,11 @@ def _finished(out: Path, task: SimulationTask) -> dict[str, Any] | None:
     try:
         traj = Trajectory.load(path)
     except DataError as exc:
-        print(f"warning: {exc}; running {task.filename} again", file=sys.stderr)
+        get_logger("simulation").warning("%s; running %s again", exc, task.filename)
         return None
     recorded = traj.metadata.get("task")
     if recorded != task.to_json():
-        print(f"warning: {path} belongs to another run; running {task.filename} again", file=sys.stderr)
+        get_logger("simulation").warning("%s belongs to another run; running %s again", path, task.filename)
         return None
     return trajectory_summary(traj, task, None)
 
@@ -273,7 +274,7 @@ def run_tasks(
     overwrite : bool
         Allow a non-empty ``out_dir`` and replace the sweep's files as new results arrive.
     progress : bool, optional
-        Show a progress bar; default when stderr is a terminal.
+        Show a progress bar; default when stderr is a terminal (see :func:`latticeclosure.progress.progress_enabled`).
     checkpoint_every : float or None, default 60
         Seconds between checkpoints of a running task (``None``: no checkpoints).
     mp_context : str, optional
@@ -319,16 +320,16 @@ def run_tasks(
         stale.unlink()
     _write_manifest(out, parameters, tasks, summaries, model)
 
-    from tqdm import tqdm
+    from ..progress import progress_bar, progress_enabled
 
-    show = sys.stderr.isatty() if progress is None else bool(progress)
+    show = progress_enabled(progress)
     bars: list[Any] = []
 
     def bar() -> Any:
         # created lazily: after the worker processes have been forked (tqdm may start a thread)
         if not bars:
-            bars.append(tqdm(total=len(tasks), initial=len(tasks) - len(todo), desc=f"{label} {getattr(model, 'name', '')}",
-                             unit="run", disable=not show, file=sys.stderr))
+            bars.append(progress_bar(total=len(tasks), initial=len(tasks) - len(todo),
+                                     desc=f"{label} {getattr(model, 'name', '')}", unit="run", enabled=show))
         return bars[0]
 
     def finished(task: SimulationTask, summary: dict[str, Any]) -> None:

@@ -61,7 +61,7 @@ def run_study(
     resume: bool = False,
     progress: bool | None = None,
     figures: bool = True,
-    log: Callable[[str], None] = print,
+    log: Callable[[str], None] | None = None,
 ) -> StudyResult:
     """Run a model's study end to end and write datasets, report, figures and ``summary.json``.
 
@@ -82,11 +82,13 @@ def run_study(
     overwrite, resume : bool
         Allow a non-empty output directory: replace its results, or keep finished trajectories.
     progress : bool, optional
-        Progress bar for the sweep (default when stderr is a terminal).
+        Progress bars for the sweep, the fits and the cross-validation (default: when stderr is a
+        terminal; never with the ``latticeclosure`` logger set above ``INFO``, as ``-q`` does).
     figures : bool
         Write the PNG figures.
-    log : callable
-        Receives one-line progress messages.
+    log : callable, optional
+        Receives one-line progress messages; default: ``INFO`` records of the
+        ``latticeclosure.study`` logger.
 
     Returns
     -------
@@ -102,6 +104,11 @@ def run_study(
     from ..registry import get_registry
     from ..simulation import run_tasks, sweep_tasks
 
+    from ..progress import get_logger, progress_enabled
+
+    if log is None:
+        log = get_logger("study").info
+    show_progress = progress_enabled(progress)
     t_start = time.perf_counter()
     mdl = _resolve_model(model)
     spec = getattr(mdl, "study", None)
@@ -127,12 +134,12 @@ def run_study(
     log(f"[1/4] simulating {len(tasks)} grid point(s) of model {mdl.name!r} with {backend.name!r} "
         f"on {n_workers} worker(s) -> {out / 'datasets'}")
     sweep = run_tasks(tasks, backend, out_dir=out / "datasets", workers=n_workers, resume=resume,
-                      overwrite=overwrite, progress=progress)
+                      overwrite=overwrite, progress=show_progress)
     t_sim = time.perf_counter() - t_start
     context = StudyContext(
         model=mdl, spec=spec, out_dir=out, grid=[t.point[spec.grid.parameter] for t in sweep.tasks],
         trajectories=sweep.trajectories(), sweep=sweep, seeds=seeds, log=log,
-        progress=bool(progress),
+        progress=show_progress,
     )
     log(f"[2/4] analysis: {', '.join(step.name for step in spec.steps)}")
     for step in spec.steps:

@@ -42,7 +42,8 @@ class FitClosures:
         for use in self.fits:
             i = context.nearest(use.at)
             context.log(f"      fitting {use.label} at {context.parameter} = {context.grid[i]:g}")
-            fit = calibrate(use.closure, context.trajectories[i], context.index, **dict(use.options))
+            fit = calibrate(use.closure, context.trajectories[i], context.index, progress=context.progress,
+                            **dict(use.options))
             context.fits[use.label] = fit
             context.record_errors(use.label, fit.closure(), use.note, fitted_at=context.grid[i])
 

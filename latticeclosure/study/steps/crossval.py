@@ -51,7 +51,7 @@ class CrossValidateClosures:
         registry = get_registry()
         context.log(f"      leave-one-{context.parameter}-out cross-validation of {len(self.families)} calibratable families")
         families = [_labelled(registry.resolve("closures", f.closure, **dict(f.options)), f.label) for f in self.families]
-        cv = cross_validate(families, context.trajectories, context.index)
+        cv = cross_validate(families, context.trajectories, context.index, progress=context.progress)
         labels = [f.label for f in self.families]
         totals = {label: float(np.sum([fold["E"][label] for fold in cv.folds])) for label in labels}
         best = min(labels, key=lambda k: totals[k])
