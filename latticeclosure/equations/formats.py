@@ -17,7 +17,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..clusters import ClusterClass
     from .generator import RateEquations
 
-__all__ = ["to_text", "to_latex", "to_json", "to_json_dict", "to_python", "display_name", "latex_name", "FORMATS"]
+__all__ = ["to_text", "to_latex", "to_json", "to_json_dict", "to_python", "display_name", "latex_name", "latex_text",
+           "FORMATS"]
 
 FORMATS = ("text", "latex", "json", "python")
 
@@ -38,13 +39,28 @@ def display_name(cls: "ClusterClass") -> str:
     return cls.name
 
 
+#: Characters with a meaning in LaTeX, as text-mode escapes.
+_LATEX_ESCAPES = {"\\": r"\textbackslash{}", "_": r"\_", "#": r"\#", "%": r"\%", "&": r"\&", "$": r"\$",
+                  "{": r"\{", "}": r"\}", "^": r"\^{}", "~": r"\~{}"}
+
+
+def latex_text(text: str) -> str:
+    """``text`` as an upright name valid inside math mode: ``\\text{...}`` with LaTeX's special
+    characters escaped (needs amsmath); a single letter stays as it is."""
+    if len(text) == 1 and text.isalpha() and text.isascii():
+        return text
+    return r"\text{%s}" % "".join(_LATEX_ESCAPES.get(ch, ch) for ch in text)
+
+
 def latex_name(cls: "ClusterClass") -> str:
-    """LaTeX name like ``A_{+-+}`` (states joined; multi-character states separated by commas)."""
-    if all(len(s) == 1 for s in cls.states):
+    """LaTeX name like ``A_{+-+}``: the shape symbol (upright and escaped when it is more than one
+    letter, e.g. ``\\text{K4\\_1}``), the states as one subscript (joined when each is one ``+``, ``-``
+    or letter, else upright names separated by commas)."""
+    if all(len(s) == 1 and (s in "+-" or (s.isalpha() and s.isascii())) for s in cls.states):
         sub = "".join(cls.states)
     else:
-        sub = ",".join(r"\mathrm{%s}" % s for s in cls.states)
-    return f"{cls.shape.symbol}_{{{sub}}}"
+        sub = ",".join(latex_text(s) if s not in "+-" else s for s in cls.states)
+    return f"{latex_text(cls.shape.symbol)}_{{{sub}}}"
 
 
 def _coefficient_text(coeff: Fraction) -> str:
