@@ -149,14 +149,17 @@ class AnnealCommand:
         if out.suffix != ".npz":
             out = out.with_name(out.name + ".npz")
         checkpoint = out.with_name(out.stem + ".checkpoint.npz")
-        for target in [out] + ([Path(args.csv)] if args.csv else []):
+        from ..data.csvio import sidecar_path
+
+        csv_files = [Path(args.csv), sidecar_path(args.csv)] if args.csv else []
+        for target in [out] + csv_files:
             if target.is_dir():
                 raise ConfigurationError(f"output file {target} is a directory")
             if target.exists() and not args.overwrite:
                 raise LatticeClosureError(f"output file {target} exists; use --overwrite to replace it")
             if target.parent.exists() and not target.parent.is_dir():
                 raise ConfigurationError(f"output path {target.parent} exists and is not a directory")
-        for target in [out] + ([Path(args.csv)] if args.csv else []):
+        for target in [out] + csv_files:
             target.parent.mkdir(parents=True, exist_ok=True)
         if checkpoint.exists() and not args.resume:
             raise LatticeClosureError(

@@ -114,9 +114,13 @@ class DataCommand:
         if args.classes:
             traj = traj.select(args.classes)
         out = Path(args.out) if args.out else Path(args.file).with_suffix(".csv")
+        from ..data.csvio import sidecar_path
+
         _check_target(out, args.overwrite)
+        _check_target(sidecar_path(out), args.overwrite)
         traj.to_csv(out)
-        print(f"wrote {out} ({traj.n_records} rows, {len(traj.class_names)} classes)")
+        print(f"wrote {out} ({traj.n_records} rows, {len(traj.class_names)} classes) and its metadata "
+              f"{sidecar_path(out)}")
         return 0
 
     def _import(self, args: argparse.Namespace) -> int:
