@@ -43,6 +43,7 @@ BUILTIN_COMMANDS: tuple[str, ...] = (
     "anneal",
     "sweep",
     "data",
+    "infer",
 )
 
 EXIT_USAGE = 2
