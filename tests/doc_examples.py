@@ -32,6 +32,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 REPO = Path(__file__).resolve().parent.parent
 
 #: Info strings of executed blocks.
@@ -190,9 +192,12 @@ class PageSession:
             current = page_blocks[self.done]
             self.done += 1
             if self.failed:
-                raise AssertionError(f"an earlier example of {self.page} failed ({self.failed})")
+                pytest.fail(f"not run: an earlier example of {self.page} failed ({self.failed})", pytrace=False)
             try:
                 self._run(current)
+            except AssertionError as exc:
+                self.failed = current.id
+                pytest.fail(str(exc), pytrace=False)
             except BaseException:
                 self.failed = current.id
                 raise
@@ -244,6 +249,7 @@ class PageSession:
             report = io.StringIO()
             with contextlib.redirect_stdout(io.StringIO()):
                 runner.run(test, out=report.write, clear_globs=False)
+            self.namespace.update(test.globs)  # DocTest works on a copy of the namespace
             assert runner.failures == 0, f"{block.id}: output differs\n{report.getvalue()}"
         finally:
             os.chdir(cwd)
