@@ -196,11 +196,14 @@ class PageSession:
             try:
                 self._run(current)
             except AssertionError as exc:
-                self.failed = current.id
-                pytest.fail(str(exc), pytrace=False)
+                message = str(exc)
             except BaseException:
                 self.failed = current.id
                 raise
+            else:
+                continue
+            self.failed = current.id
+            pytest.fail(message, pytrace=False)  # the message says it all: expected and actual output
 
     def _run(self, block: Block) -> None:
         if block.kind == "file":
