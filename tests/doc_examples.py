@@ -11,7 +11,8 @@ other        not executed (files, formats, output shown on its own).
 
 An HTML comment on the line before a block changes that: ``<!-- example: skip REASON -->`` (not run),
 ``<!-- example: file NAME -->`` (the block's text is written to NAME in the working directory),
-``<!-- example: excerpt PATH -->`` (the block's text must occur in the repository file PATH).
+``<!-- example: excerpt PATH -->`` (the block's lines must occur in the repository file PATH, in
+order; lines in between may be left out).
 
 Expected output is compared line by line (trailing blanks ignored); ``...`` matches any text, also
 several lines; a number followed by a time unit (``4.1 s``, ``23 ns``, ``2 min``) matches any number
@@ -27,7 +28,6 @@ import os
 import re
 import subprocess
 import sys
-import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -210,8 +210,8 @@ class PageSession:
             (self.workdir / block.mark[1]).write_text(block.text, encoding="utf-8")
             return
         if block.kind == "excerpt":
-            source = (REPO / block.mark[1]).read_text(encoding="utf-8")
-            assert _squash(block.text) in _squash(source), f"{block.id}: not an excerpt of {block.mark[1]}"
+            missing = _not_in_order(block.text, (REPO / block.mark[1]).read_text(encoding="utf-8"))
+            assert missing is None, f"{block.id}: not an excerpt of {block.mark[1]}: {missing!r} is not there (in order)"
             return
         if block.kind != "run":
             return
@@ -268,5 +268,15 @@ def _bash_commands(text: str) -> list[str]:
     return out
 
 
-def _squash(text: str) -> str:
-    return "\n".join(ln.strip() for ln in textwrap.dedent(text).splitlines() if ln.strip())
+def _not_in_order(excerpt: str, source: str) -> str | None:
+    """The first line of ``excerpt`` not found in ``source`` after the previous one (None: all are)."""
+    lines = [ln.strip() for ln in source.splitlines()]
+    pos = 0
+    for want in (ln.strip() for ln in excerpt.splitlines()):
+        if not want:
+            continue
+        try:
+            pos = lines.index(want, pos) + 1
+        except ValueError:
+            return want
+    return None
