@@ -6,6 +6,8 @@ is in docs/contributing.md; the runner is tests/doc_examples.py.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from doc_examples import REPO, PageSession, all_examples, blocks, output_matches, pages, shell_commands
 
@@ -25,6 +27,8 @@ def sessions(tmp_path_factory):
     return get
 
 
+@pytest.mark.nmc  # the pages show the shipped plugins, the reference model's included
+@pytest.mark.slow  # about a minute for every example together
 @pytest.mark.parametrize("block", EXAMPLES, ids=[b.id for b in EXAMPLES])
 def test_example(block, sessions):
     sessions(block.page).run_until(block)
@@ -67,3 +71,28 @@ def test_output_rules(want, got, ok):
 def test_console_blocks_split_into_commands_and_output():
     text = "$ echo a \\\n  b\na b\n$ true\n$ printf 'x\\ny'\nx\ny\n"
     assert shell_commands(text) == [("echo a \\\n  b", "a b"), ("true", ""), ("printf 'x\\ny'", "x\ny")]
+
+
+_LINK = re.compile(r"\]\(([^)\s#]+)(?:#[^)]*)?\)")
+_PATH = re.compile(r"`((?:latticeclosure|latticeclosure_\w+|plugins|tests|docs|benchmarks|\.ci)/[\w./-]*)`")
+
+
+def test_pages_refer_only_to_files_in_the_repository():
+    """Links and quoted repository paths of every page point at files that exist."""
+    missing = []
+    for page in pages():
+        text = (REPO / page).read_text(encoding="utf-8")
+        base = (REPO / page).parent
+        for target in _LINK.findall(text):
+            if re.match(r"[a-z]+:", target):
+                continue
+            if not (base / target).exists():
+                missing.append(f"{page}: link {target}")
+        for path in _PATH.findall(text):
+            if "*" in path or path.endswith("/...") or path.startswith("latticeclosure/cli/<"):
+                continue
+            # plugin packages are quoted by their import name: shipped ones or the example plugin
+            where = [REPO / path, REPO / "plugins" / path, REPO / "docs" / "example-plugin" / path]
+            if not any(p.exists() for p in where):
+                missing.append(f"{page}: path {path}")
+    assert missing == []
