@@ -49,6 +49,8 @@ autosummary_imported_members = False
 # ignore-module-all: a package re-exporting names of its modules does not document them twice.
 autodoc_default_options = {"members": True, "show-inheritance": True, "ignore-module-all": True}
 autodoc_typehints = "none"  # numpydoc shows the types of the Parameters sections
+# A method without a docstring of its own is not given its base class's (e.g. of the standard library).
+autodoc_inherit_docstrings = False
 numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
 numpydoc_xref_param_type = False

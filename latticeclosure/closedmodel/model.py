@@ -8,9 +8,10 @@ A :class:`ClosedModel` is what :func:`~latticeclosure.closedmodel.close_equation
   expressions of the state);
 * the provenance of every term (:meth:`ClosedModel.explain`).
 
-A closed model is data: analysis (linearity and closed forms, :mod:`.linear`), compilation
-(:mod:`.compile`) and integration (:mod:`.integrate`) are functions of their own modules; the methods
-of :class:`ClosedModel` are conveniences that call them.
+A closed model is data: analysis (linearity and closed forms,
+:mod:`latticeclosure.closedmodel.linear`), compilation (:mod:`.compile`) and integration
+(:mod:`.integrate`) are functions of their own modules; the methods of :class:`ClosedModel` are
+conveniences that call them.
 """
 
 from __future__ import annotations
