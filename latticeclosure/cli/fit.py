@@ -273,7 +273,7 @@ class FitCommand:
         text: list[str] = []
         if args.table_ii:
             degree = getattr(family, "options", {}).get("degree", "pair")
-            table = exponent_table(datasets, index, args.classes, degree=degree, **fit_kw)
+            table = exponent_table(datasets, index, args.classes, degree=degree, progress=None, **fit_kw)
             out["table_ii"] = table.to_json()
             text.append(table.format())
         elif args.cv:
