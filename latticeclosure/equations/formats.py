@@ -56,10 +56,10 @@ def latex_name(cls: "ClusterClass") -> str:
     """LaTeX name like ``A_{+-+}``: the shape symbol (upright and escaped when it is more than one
     letter, e.g. ``\\text{K4\\_1}``), the states as one subscript (joined when each is one ``+``, ``-``
     or letter, else upright names separated by commas)."""
-    if all(len(s) == 1 and (s in "+-" or (s.isalpha() and s.isascii())) for s in cls.states):
+    if all(s in ("+", "-") or (len(s) == 1 and s.isalpha() and s.isascii()) for s in cls.states):
         sub = "".join(cls.states)
     else:
-        sub = ",".join(latex_text(s) if s not in "+-" else s for s in cls.states)
+        sub = ",".join(s if s in ("+", "-") else latex_text(s) for s in cls.states)
     return f"{latex_text(cls.shape.symbol)}_{{{sub}}}"
 
 
