@@ -21,6 +21,7 @@ def data_file(tmp_path_factory):
     return path
 
 
+@pytest.mark.nmc  # relies on the reference plugin's k1…k8 naming
 @pytest.mark.slow
 def test_infer_writes_summary_and_refuses_bad_input(data_file, tmp_path, capsys):
     out = tmp_path / "run"
