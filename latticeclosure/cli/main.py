@@ -41,6 +41,7 @@ BUILTIN_COMMANDS: tuple[str, ...] = (
     "close",
     "fit",
     "anneal",
+    "kmc",
     "sweep",
     "data",
     "infer",

@@ -26,7 +26,6 @@ may use only classes smaller than the class it closes, plus declared parameters;
 
 from __future__ import annotations
 
-import ast
 import json
 import math
 import re
@@ -38,172 +37,13 @@ import numpy as np
 import sympy
 
 from ..errors import ClosureError
+from ..expressions import CONSTANTS, FUNCTIONS, lexical_check, parse_expression
 from .base import ParametricClosure, class_symbol, resolve_class
 from .numeric import Ansatz
 
 __all__ = ["CustomClosure", "parse_closure_expression", "read_closure_file", "FUNCTIONS"]
 
-#: Functions an expression may call.
-FUNCTIONS: dict[str, Any] = {
-    "exp": sympy.exp,
-    "log": sympy.log,
-    "sqrt": sympy.sqrt,
-    "Abs": sympy.Abs,
-    "abs": sympy.Abs,
-    "Min": sympy.Min,
-    "Max": sympy.Max,
-    "sin": sympy.sin,
-    "cos": sympy.cos,
-    "tanh": sympy.tanh,
-}
-CONSTANTS: dict[str, Any] = {"pi": sympy.pi, "E": sympy.E}
-
-MAX_LENGTH = 4000
-MAX_NODES = 800
-MAX_CONSTANT = 1e6
-
-_ALLOWED_BINOPS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow)
-_ALLOWED_UNARY = (ast.UAdd, ast.USub)
 _IDENT = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
-
-
-# ----------------------------------------------------------------------------------- lexical layer
-def _lexical_check(src: str, where: str) -> None:
-    """Reject what can never be part of a closure expression, before any parsing."""
-    if not isinstance(src, str):
-        raise ClosureError(f"{where}: expression must be a string, got {type(src).__name__}")
-    if len(src) > MAX_LENGTH:
-        raise ClosureError(f"{where}: expression longer than {MAX_LENGTH} characters")
-    if not src.strip():
-        raise ClosureError(f"{where}: empty expression")
-    for bad, why in (
-        ("__", "dunder names"),
-        ("lambda", "lambda"),
-        ("import", "import"),
-        ("'", "strings"),
-        ('"', "strings"),
-        ("\\", "backslashes"),
-        (";", "statements"),
-        (":", "slices/annotations"),
-        ("=", "assignments/comparisons"),
-        ("@", "decorators/matrix products"),
-        ("`", "backticks"),
-        ("\n", "line breaks"),
-        ("#", "comments"),
-        ("!", "factorials"),
-    ):
-        if bad in src:
-            raise ClosureError(f"{where}: disallowed syntax ({why}) in {src!r}")
-    for m in re.finditer(r"\.\s*[A-Za-z_]", src):
-        k = m.start()
-        exponent = k > 0 and src[k - 1].isdigit() and re.match(r"\.[eE][+-]?\d", src[k:])
-        if not exponent:
-            raise ClosureError(f"{where}: attribute access is not allowed in {src!r}")
-
-
-def _substitute_names(src: str, names: list[str], where: str) -> tuple[str, dict[str, str]]:
-    """Replace class names (greedy, longest first; ``{name}`` explicit) by identifiers ``_cK``."""
-    ordered = sorted(set(names), key=len, reverse=True)
-    mapping: dict[str, str] = {}
-    out: list[str] = []
-
-    def ph(name: str) -> str:
-        if name not in mapping:
-            mapping[name] = f"_c{len(mapping)}"
-        return " " + mapping[name] + " "
-
-    i, n = 0, len(src)
-    while i < n:
-        ch = src[i]
-        if ch == "{":
-            j = src.find("}", i)
-            if j < 0:
-                raise ClosureError(f"{where}: unclosed brace in {src!r}")
-            name = src[i + 1 : j].strip()
-            if name not in names:
-                raise ClosureError(f"{where}: unknown class {{{name}}} in {src!r}")
-            out.append(ph(name))
-            i = j + 1
-            continue
-        if ch == "}":
-            raise ClosureError(f"{where}: unmatched '}}' in {src!r}")
-        boundary = i == 0 or not (src[i - 1].isalnum() or src[i - 1] == "_")
-        if (ch.isalpha() or ch == "_") and boundary:
-            for name in ordered:
-                if src.startswith(name, i):
-                    end = i + len(name)
-                    if (name[-1].isalnum() or name[-1] == "_") and end < n and (src[end].isalnum() or src[end] == "_"):
-                        continue
-                    out.append(ph(name))
-                    i = end
-                    break
-            else:
-                j = i
-                while j < n and (src[j].isalnum() or src[j] == "_"):
-                    j += 1
-                ident = src[i:j]
-                if ident.startswith("_"):
-                    raise ClosureError(f"{where}: names starting with '_' are not allowed ({ident!r})")
-                out.append(ident)
-                i = j
-            continue
-        out.append(ch)
-        i += 1
-    return "".join(out), mapping
-
-
-def _check_tree(code: str, allowed_names: set[str], where: str, original: str) -> None:
-    try:
-        tree = ast.parse(code.strip(), mode="eval")
-    except SyntaxError as exc:
-        raise ClosureError(
-            f"{where}: cannot parse {original!r} ({exc.msg}); write class names in braces, e.g. {{C+-}}, "
-            "when they touch other symbols"
-        ) from None
-    count = 0
-
-    def pow_inside(node: ast.AST) -> bool:
-        return any(isinstance(n, ast.BinOp) and isinstance(n.op, ast.Pow) for n in ast.walk(node))
-
-    for node in ast.walk(tree):
-        count += 1
-        if count > MAX_NODES:
-            raise ClosureError(f"{where}: expression too large")
-        if isinstance(node, (ast.Expression, ast.expr_context, ast.operator, ast.unaryop)):
-            continue  # operators are checked on their BinOp/UnaryOp
-        if isinstance(node, ast.BinOp):
-            if not isinstance(node.op, _ALLOWED_BINOPS):
-                raise ClosureError(f"{where}: operator {type(node.op).__name__} is not allowed in {original!r}")
-            if isinstance(node.op, ast.Pow) and pow_inside(node.right):
-                raise ClosureError(f"{where}: nested powers in an exponent are not allowed in {original!r}")
-            continue
-        if isinstance(node, ast.UnaryOp):
-            if not isinstance(node.op, _ALLOWED_UNARY):
-                raise ClosureError(f"{where}: operator {type(node.op).__name__} is not allowed in {original!r}")
-            continue
-        if isinstance(node, ast.Constant):
-            v = node.value
-            if isinstance(v, bool) or not isinstance(v, (int, float)):
-                raise ClosureError(f"{where}: constant {v!r} is not allowed in {original!r}")
-            if not math.isfinite(float(v)) or abs(v) > MAX_CONSTANT:
-                raise ClosureError(f"{where}: constant {v!r} out of range in {original!r}")
-            continue
-        if isinstance(node, ast.Name):
-            if node.id not in allowed_names:
-                raise ClosureError(f"{where}: unknown symbol {node.id!r} in {original!r}")
-            continue
-        if isinstance(node, ast.Call):
-            if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
-                if isinstance(node.func, ast.Attribute):
-                    raise ClosureError(f"{where}: attribute access is not allowed in {original!r}")
-                fn = node.func.id if isinstance(node.func, ast.Name) else type(node.func).__name__
-                raise ClosureError(
-                    f"{where}: call of {fn!r} is not allowed in {original!r}; allowed functions: {sorted(FUNCTIONS)}"
-                )
-            if node.keywords or any(isinstance(a, ast.Starred) for a in node.args):
-                raise ClosureError(f"{where}: keyword or starred arguments are not allowed in {original!r}")
-            continue
-        raise ClosureError(f"{where}: {type(node).__name__} is not allowed in {original!r}")
 
 
 def parse_closure_expression(
@@ -213,7 +53,7 @@ def parse_closure_expression(
     parameters: set[str] = frozenset(),  # type: ignore[assignment]
     where: str = "custom closure",
 ) -> sympy.Expr:
-    """Parse one closure expression safely.
+    """Parse one closure expression safely (see :mod:`latticeclosure.expressions`).
 
     Parameters
     ----------
@@ -231,35 +71,16 @@ def parse_closure_expression(
     ClosureError
         Disallowed syntax, unknown symbols, classes it may not use.
     """
-    from sympy.parsing.sympy_parser import parse_expr, standard_transformations
-
-    _lexical_check(src, where)
-    code, mapping = _substitute_names(src.replace("^", "**"), class_names, where)
-    used_classes = set(mapping)
-    not_allowed = sorted(used_classes - set(allowed_classes))
-    if not_allowed:
-        raise ClosureError(
-            f"{where}: {src!r} uses {not_allowed}, which it may not use; allowed classes: {sorted(allowed_classes)}"
-        )
-    allowed_names = set(mapping.values()) | set(parameters) | set(FUNCTIONS) | set(CONSTANTS)
-    _check_tree(code, allowed_names, where, src)
-    local = {ph: class_symbol(name) for name, ph in mapping.items()}
-    local.update({p: sympy.Symbol(p) for p in parameters})
-    glob: dict[str, Any] = {"__builtins__": {}}
-    glob.update({"Integer": sympy.Integer, "Float": sympy.Float, "Rational": sympy.Rational, "Symbol": sympy.Symbol})
-    glob.update(FUNCTIONS)
-    glob.update(CONSTANTS)
-    try:
-        expr = parse_expr(code.strip(), local_dict=local, global_dict=glob, transformations=standard_transformations)
-    except Exception as exc:  # noqa: BLE001 - anything sympy raises on valid-but-odd input
-        raise ClosureError(f"{where}: cannot interpret {src!r}: {exc}") from None
-    expr = sympy.sympify(expr)
-    extra = {str(s) for s in expr.free_symbols} - set(allowed_classes) - set(parameters)
-    if extra:  # pragma: no cover - guarded by the tree check
-        raise ClosureError(f"{where}: unknown symbols {sorted(extra)} in {src!r}")
-    if expr.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo):
-        raise ClosureError(f"{where}: {src!r} is infinite or undefined (a division by zero?)")
-    return expr
+    return parse_expression(
+        src,
+        class_names=class_names,
+        allowed_classes=allowed_classes,
+        parameters=set(parameters),
+        class_symbol=class_symbol,
+        where=where,
+        error=ClosureError,
+        hint="; write class names in braces, e.g. {C+-}, when they touch other symbols",
+    )
 
 
 # ------------------------------------------------------------------------------------- file reading
@@ -394,7 +215,7 @@ class CustomClosure(ParametricClosure):
         where = f"custom closure {self.name!r}"
         self._params = {k: _parse_param_spec(k, v, where) for k, v in params.items()}
         for cname, src in closures.items():
-            _lexical_check(src, f"{where}, class {cname!r}")
+            lexical_check(src, f"{where}, class {cname!r}", ClosureError)
         self._sources: dict[str, str] = dict(closures)
 
     @property
