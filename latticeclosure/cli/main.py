@@ -43,6 +43,7 @@ BUILTIN_COMMANDS: tuple[str, ...] = (
     "anneal",
     "kmc",
     "sweep",
+    "threshold",
     "data",
     "infer",
 )
