@@ -45,12 +45,14 @@ __all__ = [
     "draw_closure_reconstruction",
     "draw_error_vs_grid",
     "draw_exponents",
+    "draw_observable",
     "save_figure",
     "plot_annealing",
     "plot_pair_concentrations",
     "plot_closure_reconstruction",
     "plot_error_vs_grid",
     "plot_exponents",
+    "plot_observable",
     "stoichiometry_colours",
     "closure_styles",
     "DPI",
@@ -939,4 +941,83 @@ def plot_exponents(
     fig = draw_exponents(
         table, closures=closures, title=title, colour_limit=colour_limit,
     )
+    return save_figure(fig, path)
+
+
+# ---------------------------------------------------------------------------------------- dynamics
+def draw_observable(
+    time: Any,
+    simulated: Any,
+    simulated_se: Any,
+    curves: Mapping[str, Any],
+    *,
+    ylabel: str = "observable",
+    xlabel: str = "time",
+    title: str | None = None,
+    styles: Mapping[str, Mapping[str, Any]] | None = None,
+) -> Any:
+    """An observable along a simulation (mean, with a ±2 standard-error band) and along closed models.
+
+    Parameters
+    ----------
+    time : array
+        Physical time of the records.
+    simulated : array
+        The simulated observable (mean over replicas).
+    simulated_se : array or None
+        Its standard error per record (no band when ``None``).
+    curves : dict label -> array
+        Each closed model's observable on the same times.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        On an Agg canvas of its own (no pyplot); :func:`save_figure` writes it.
+    """
+    t = _array(time, "time")
+    sim = _series(t, simulated, "simulated")
+    labels = list(curves)
+    st = closure_styles(labels, styles)
+    with _drawing((8.0, 4.6)) as fig:
+        ax = fig.subplots()
+        handles, names = [], []
+        if simulated_se is not None:
+            se = _series(t, simulated_se, "simulated_se")
+            ax.fill_between(t, sim - 2 * se, sim + 2 * se, color="0.8", linewidth=0)
+        (line,) = ax.plot(t, sim, color="0.3", linewidth=2.4)
+        handles.append(line)
+        names.append("simulation" + (" (±2 SE)" if simulated_se is not None else ""))
+        for label in labels:
+            y = _series(t, curves[label], f"curves[{label!r}]")
+            (line,) = ax.plot(t, y, color=st[label]["color"], linestyle=st[label]["linestyle"], linewidth=1.4)
+            handles.append(line)
+            names.append(label)
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(ylabel)
+        _outside_legend(fig, handles, names, title="model")
+        if title:
+            ax.set_title(title)
+    return fig
+
+
+def plot_observable(
+    time: Any,
+    simulated: Any,
+    simulated_se: Any,
+    curves: Mapping[str, Any],
+    path: str | os.PathLike,
+    *,
+    ylabel: str = "observable",
+    xlabel: str = "time",
+    title: str | None = None,
+    styles: Mapping[str, Mapping[str, Any]] | None = None,
+) -> Path:
+    """Draw with :func:`draw_observable`, then :func:`save_figure` to ``path``.
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    fig = draw_observable(time, simulated, simulated_se, curves, ylabel=ylabel, xlabel=xlabel, title=title,
+                          styles=styles)
     return save_figure(fig, path)

@@ -119,7 +119,8 @@ def nmc_study(backend: str = "nmc-anneal") -> StudySpec:
             steps.Sparsify(exponents="exponents", at=x12, preset="hard", label="SA-auto",
                            note="automatic sparsification of OA-hard fitted at x = 1/2 (the paper's route to SA, automated)"),
             steps.Identifiability(),
-            steps.Reconstructions(at=(x13, x12), closures=("PA", "OA-hard", "SA")),
+            steps.Reconstructions(at=(x13, x12), closures=("PA", "OA-hard", "SA", "best-cv")),
             steps.MarginalChecks(at=x13, closures=("PA", "SA", "OA-hard")),
+            steps.ConservationChecks(at=x12, closures=("PA", "SA", "OA-hard", "OA-soft", "SA-auto", "best-cv")),
         ),
     )

@@ -298,3 +298,23 @@ def test_colours_and_styles():
 def test_import_does_not_load_matplotlib():
     code = "import sys, latticeclosure.report; assert 'matplotlib' not in sys.modules, 'matplotlib imported'"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_observable_draws_the_simulation_band_and_each_closed_model(tmp_path):
+    from latticeclosure.report.figures import draw_observable, plot_observable
+
+    t = np.linspace(0.0, 5.0, 11)
+    sim, se = 0.5 * (1 - np.exp(-t)), np.full(11, 0.01)
+    curves = {"PA": 0.52 * (1 - np.exp(-t)), "MF": 0.6 * (1 - np.exp(-t))}
+    fig = draw_observable(t, sim, se, curves, ylabel="prevalence", title="SIS", styles={"PA": {"color": "black"}})
+    (ax,) = fig.axes
+    sim_line, pa, mf = ax.get_lines()
+    assert _same(_xy(sim_line)[0], t) and _same(_xy(sim_line)[1], sim)
+    assert _same(_xy(pa)[1], curves["PA"]) and pa.get_color() == "black" and _same(_xy(mf)[1], curves["MF"])
+    (band,) = ax.collections  # the ±2 SE band around the simulation
+    lo, hi = band.get_paths()[0].vertices[:, 1].min(), band.get_paths()[0].vertices[:, 1].max()
+    assert lo == pytest.approx((sim - 2 * se).min()) and hi == pytest.approx((sim + 2 * se).max())
+    assert ax.get_ylabel() == "prevalence" and ax.get_xlabel() == "time" and ax.get_title() == "SIS"
+    assert _legend(fig) == ("model", ["simulation (±2 SE)", "PA", "MF"])
+    assert not draw_observable(t, sim, None, {}).axes[0].collections  # no band without standard errors
+    assert plot_observable(t, sim, se, curves, tmp_path / "o.png").read_bytes()[:4] == b"\x89PNG"
