@@ -225,19 +225,15 @@ def _closure_name(family: Any) -> str:
     return str(getattr(family, "name", type(family).__name__))
 
 
-#: The only names a string expression may use besides class names (any other name is a symbol).
-_PARSE_GLOBALS = {
-    "Integer": sp.Integer, "Float": sp.Float, "Rational": sp.Rational, "Symbol": sp.Symbol,
-    "exp": sp.exp, "log": sp.log, "sqrt": sp.sqrt,
-}
-
-
 class ExplicitClosure:
-    """A closure given directly as a mapping class name → expression (string or sympy).
+    """A closure given directly as a mapping class name → expression (string, number or sympy).
 
-    Strings are parsed with :func:`sympy.parse_expr` on a restricted namespace: only class names
-    (``C++``-style names are written as they are), and symbols. Mostly a convenience for tests and
-    notebooks; the ``custom`` closure family is the validated, file-based variant.
+    Strings are parsed by the package's one restricted parser
+    (:func:`latticeclosure.expressions.parse_expression`): class names of the index (``C++``-style
+    names are written as they are, or in braces ``{C+-}``), numbers, arithmetic, the whitelisted
+    functions, and names of rate constants; nothing of the text is evaluated by Python. Mostly a
+    convenience for tests and notebooks; the ``custom`` closure family is the file-based variant with
+    declared parameters.
     """
 
     name = "explicit"
@@ -245,6 +241,14 @@ class ExplicitClosure:
 
     def __init__(self, mapping: Mapping[str, Any]) -> None:
         self.mapping = dict(mapping)
+        for key, value in self.mapping.items():
+            if not isinstance(key, str):
+                raise ClosureError(f"explicit closure: class names must be strings, got {key!r:.40}")
+            if isinstance(value, bool) or not isinstance(value, (str, int, float, sp.Basic)):
+                raise ClosureError(
+                    f"explicit closure for {key!r}: expected an expression (string, number or sympy), got "
+                    f"{type(value).__name__}"
+                )
 
     def configure(self, **options: Any) -> "ExplicitClosure":
         if options:
@@ -258,25 +262,26 @@ class ExplicitClosure:
         return []
 
     def expression(self, cls: Any, index: Any, params: Any = None) -> sp.Expr:
+        from ..expressions import check_real, parse_expression
+
         if cls.name not in self.mapping:
             raise ClosureError(f"explicit closure has no expression for {cls.name!r}")
         value = self.mapping[cls.name]
+        where = f"explicit closure for {cls.name!r}"
         if isinstance(value, sp.Basic):
+            if not isinstance(value, sp.Expr):
+                raise ClosureError(f"{where}: {type(value).__name__} is not an arithmetic expression")
+            if value.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
+                raise ClosureError(f"{where}: the expression is infinite or undefined")
+            check_real(value, where, ClosureError)
             return value
         if isinstance(value, (int, float)):
+            if not np.isfinite(value):
+                raise ClosureError(f"{where}: {value!r} is not a finite number")
             return sp.sympify(value)
-        text = str(value)
-        names = sorted(index.by_name, key=len, reverse=True)
-        local: dict[str, sp.Symbol] = {}
-        for i, nm in enumerate(names):
-            if nm in text:
-                token = f"_cls{i}_"
-                text = text.replace(nm, token)
-                local[token] = sp.Symbol(nm)
-        try:
-            return sp.parse_expr(text, local_dict=local, global_dict=dict(_PARSE_GLOBALS), evaluate=True)
-        except Exception as exc:  # sympy raises many kinds
-            raise ClosureError(f"explicit closure for {cls.name!r}: cannot parse {value!r}: {exc}") from None
+        # other identifiers become symbols: close_equations accepts rate constants and refuses the rest
+        return parse_expression(value, class_names=list(index.by_name), parameters=None, where=where,
+                                error=ClosureError)
 
 
 def _closure_params_for(params: Any, cls: Any) -> Any:
@@ -409,6 +414,8 @@ def _closed_context_classes(equations: Any, window: _Window, default: Any, overr
                             params: Any) -> tuple[dict[str, tuple[str, sp.Expr, sp.Expr]], list[sp.Symbol]]:
     """Every context class's closure: ``{class: (closure name, its expression, in window symbols)}``
     and the closures' free parameters in order of appearance."""
+    from ..expressions import check_real
+
     index = window.index
     closure_of: dict[str, tuple[str, sp.Expr, sp.Expr]] = {}
     closure_params: list[sp.Symbol] = []
@@ -423,6 +430,9 @@ def _closed_context_classes(equations: Any, window: _Window, default: Any, overr
                 check(c, index)  # raises the family's own, more specific ClosureError
             raise ClosureError(f"closure {fname!r} cannot express the class {c.name!r} (shape {c.shape.name})")
         raw = sp.sympify(family.expression(c, index, _closure_params_for(params, c)))
+        if not isinstance(raw, sp.Expr):
+            raise ClosureError(f"closure {fname!r} for {c.name!r}: {type(raw).__name__} is not an expression")
+        check_real(raw, f"closure {fname!r} for {c.name!r}", ClosureError)
         declared = list(family.parameters(c, index))
         final = window.to_window(raw, set(declared), f"closure {fname!r} for {c.name!r}")
         for s in declared:

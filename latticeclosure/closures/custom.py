@@ -26,8 +26,6 @@ may use only classes smaller than the class it closes, plus declared parameters;
 
 from __future__ import annotations
 
-import ast
-import json
 import math
 import re
 from functools import lru_cache
@@ -38,172 +36,17 @@ import numpy as np
 import sympy
 
 from ..errors import ClosureError
+from ..expressions import CONSTANTS, FUNCTIONS, check_parameter_name, lexical_check, parse_expression
 from .base import ParametricClosure, class_symbol, resolve_class
 from .numeric import Ansatz
 
 __all__ = ["CustomClosure", "parse_closure_expression", "read_closure_file", "FUNCTIONS"]
 
-#: Functions an expression may call.
-FUNCTIONS: dict[str, Any] = {
-    "exp": sympy.exp,
-    "log": sympy.log,
-    "sqrt": sympy.sqrt,
-    "Abs": sympy.Abs,
-    "abs": sympy.Abs,
-    "Min": sympy.Min,
-    "Max": sympy.Max,
-    "sin": sympy.sin,
-    "cos": sympy.cos,
-    "tanh": sympy.tanh,
-}
-CONSTANTS: dict[str, Any] = {"pi": sympy.pi, "E": sympy.E}
-
-MAX_LENGTH = 4000
-MAX_NODES = 800
-MAX_CONSTANT = 1e6
-
-_ALLOWED_BINOPS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow)
-_ALLOWED_UNARY = (ast.UAdd, ast.USub)
-_IDENT = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+_HINT = "; write class names in braces, e.g. {C+-}, when they touch other symbols"
 
 
-# ----------------------------------------------------------------------------------- lexical layer
-def _lexical_check(src: str, where: str) -> None:
-    """Reject what can never be part of a closure expression, before any parsing."""
-    if not isinstance(src, str):
-        raise ClosureError(f"{where}: expression must be a string, got {type(src).__name__}")
-    if len(src) > MAX_LENGTH:
-        raise ClosureError(f"{where}: expression longer than {MAX_LENGTH} characters")
-    if not src.strip():
-        raise ClosureError(f"{where}: empty expression")
-    for bad, why in (
-        ("__", "dunder names"),
-        ("lambda", "lambda"),
-        ("import", "import"),
-        ("'", "strings"),
-        ('"', "strings"),
-        ("\\", "backslashes"),
-        (";", "statements"),
-        (":", "slices/annotations"),
-        ("=", "assignments/comparisons"),
-        ("@", "decorators/matrix products"),
-        ("`", "backticks"),
-        ("\n", "line breaks"),
-        ("#", "comments"),
-        ("!", "factorials"),
-    ):
-        if bad in src:
-            raise ClosureError(f"{where}: disallowed syntax ({why}) in {src!r}")
-    for m in re.finditer(r"\.\s*[A-Za-z_]", src):
-        k = m.start()
-        exponent = k > 0 and src[k - 1].isdigit() and re.match(r"\.[eE][+-]?\d", src[k:])
-        if not exponent:
-            raise ClosureError(f"{where}: attribute access is not allowed in {src!r}")
-
-
-def _substitute_names(src: str, names: list[str], where: str) -> tuple[str, dict[str, str]]:
-    """Replace class names (greedy, longest first; ``{name}`` explicit) by identifiers ``_cK``."""
-    ordered = sorted(set(names), key=len, reverse=True)
-    mapping: dict[str, str] = {}
-    out: list[str] = []
-
-    def ph(name: str) -> str:
-        if name not in mapping:
-            mapping[name] = f"_c{len(mapping)}"
-        return " " + mapping[name] + " "
-
-    i, n = 0, len(src)
-    while i < n:
-        ch = src[i]
-        if ch == "{":
-            j = src.find("}", i)
-            if j < 0:
-                raise ClosureError(f"{where}: unclosed brace in {src!r}")
-            name = src[i + 1 : j].strip()
-            if name not in names:
-                raise ClosureError(f"{where}: unknown class {{{name}}} in {src!r}")
-            out.append(ph(name))
-            i = j + 1
-            continue
-        if ch == "}":
-            raise ClosureError(f"{where}: unmatched '}}' in {src!r}")
-        boundary = i == 0 or not (src[i - 1].isalnum() or src[i - 1] == "_")
-        if (ch.isalpha() or ch == "_") and boundary:
-            for name in ordered:
-                if src.startswith(name, i):
-                    end = i + len(name)
-                    if (name[-1].isalnum() or name[-1] == "_") and end < n and (src[end].isalnum() or src[end] == "_"):
-                        continue
-                    out.append(ph(name))
-                    i = end
-                    break
-            else:
-                j = i
-                while j < n and (src[j].isalnum() or src[j] == "_"):
-                    j += 1
-                ident = src[i:j]
-                if ident.startswith("_"):
-                    raise ClosureError(f"{where}: names starting with '_' are not allowed ({ident!r})")
-                out.append(ident)
-                i = j
-            continue
-        out.append(ch)
-        i += 1
-    return "".join(out), mapping
-
-
-def _check_tree(code: str, allowed_names: set[str], where: str, original: str) -> None:
-    try:
-        tree = ast.parse(code.strip(), mode="eval")
-    except SyntaxError as exc:
-        raise ClosureError(
-            f"{where}: cannot parse {original!r} ({exc.msg}); write class names in braces, e.g. {{C+-}}, "
-            "when they touch other symbols"
-        ) from None
-    count = 0
-
-    def pow_inside(node: ast.AST) -> bool:
-        return any(isinstance(n, ast.BinOp) and isinstance(n.op, ast.Pow) for n in ast.walk(node))
-
-    for node in ast.walk(tree):
-        count += 1
-        if count > MAX_NODES:
-            raise ClosureError(f"{where}: expression too large")
-        if isinstance(node, (ast.Expression, ast.expr_context, ast.operator, ast.unaryop)):
-            continue  # operators are checked on their BinOp/UnaryOp
-        if isinstance(node, ast.BinOp):
-            if not isinstance(node.op, _ALLOWED_BINOPS):
-                raise ClosureError(f"{where}: operator {type(node.op).__name__} is not allowed in {original!r}")
-            if isinstance(node.op, ast.Pow) and pow_inside(node.right):
-                raise ClosureError(f"{where}: nested powers in an exponent are not allowed in {original!r}")
-            continue
-        if isinstance(node, ast.UnaryOp):
-            if not isinstance(node.op, _ALLOWED_UNARY):
-                raise ClosureError(f"{where}: operator {type(node.op).__name__} is not allowed in {original!r}")
-            continue
-        if isinstance(node, ast.Constant):
-            v = node.value
-            if isinstance(v, bool) or not isinstance(v, (int, float)):
-                raise ClosureError(f"{where}: constant {v!r} is not allowed in {original!r}")
-            if not math.isfinite(float(v)) or abs(v) > MAX_CONSTANT:
-                raise ClosureError(f"{where}: constant {v!r} out of range in {original!r}")
-            continue
-        if isinstance(node, ast.Name):
-            if node.id not in allowed_names:
-                raise ClosureError(f"{where}: unknown symbol {node.id!r} in {original!r}")
-            continue
-        if isinstance(node, ast.Call):
-            if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
-                if isinstance(node.func, ast.Attribute):
-                    raise ClosureError(f"{where}: attribute access is not allowed in {original!r}")
-                fn = node.func.id if isinstance(node.func, ast.Name) else type(node.func).__name__
-                raise ClosureError(
-                    f"{where}: call of {fn!r} is not allowed in {original!r}; allowed functions: {sorted(FUNCTIONS)}"
-                )
-            if node.keywords or any(isinstance(a, ast.Starred) for a in node.args):
-                raise ClosureError(f"{where}: keyword or starred arguments are not allowed in {original!r}")
-            continue
-        raise ClosureError(f"{where}: {type(node).__name__} is not allowed in {original!r}")
+def _lexical_check(src: Any, where: str) -> None:
+    lexical_check(src, where, ClosureError)
 
 
 def parse_closure_expression(
@@ -213,7 +56,7 @@ def parse_closure_expression(
     parameters: set[str] = frozenset(),  # type: ignore[assignment]
     where: str = "custom closure",
 ) -> sympy.Expr:
-    """Parse one closure expression safely.
+    """Parse one closure expression safely (with :func:`latticeclosure.expressions.parse_expression`).
 
     Parameters
     ----------
@@ -229,99 +72,97 @@ def parse_closure_expression(
     Raises
     ------
     ClosureError
-        Disallowed syntax, unknown symbols, classes it may not use.
+        Disallowed syntax, unknown symbols, classes it may not use, infinite or complex values.
     """
-    from sympy.parsing.sympy_parser import parse_expr, standard_transformations
-
-    _lexical_check(src, where)
-    code, mapping = _substitute_names(src.replace("^", "**"), class_names, where)
-    used_classes = set(mapping)
-    not_allowed = sorted(used_classes - set(allowed_classes))
-    if not_allowed:
-        raise ClosureError(
-            f"{where}: {src!r} uses {not_allowed}, which it may not use; allowed classes: {sorted(allowed_classes)}"
-        )
-    allowed_names = set(mapping.values()) | set(parameters) | set(FUNCTIONS) | set(CONSTANTS)
-    _check_tree(code, allowed_names, where, src)
-    local = {ph: class_symbol(name) for name, ph in mapping.items()}
-    local.update({p: sympy.Symbol(p) for p in parameters})
-    glob: dict[str, Any] = {"__builtins__": {}}
-    glob.update({"Integer": sympy.Integer, "Float": sympy.Float, "Rational": sympy.Rational, "Symbol": sympy.Symbol})
-    glob.update(FUNCTIONS)
-    glob.update(CONSTANTS)
-    try:
-        expr = parse_expr(code.strip(), local_dict=local, global_dict=glob, transformations=standard_transformations)
-    except Exception as exc:  # noqa: BLE001 - anything sympy raises on valid-but-odd input
-        raise ClosureError(f"{where}: cannot interpret {src!r}: {exc}") from None
-    expr = sympy.sympify(expr)
-    extra = {str(s) for s in expr.free_symbols} - set(allowed_classes) - set(parameters)
-    if extra:  # pragma: no cover - guarded by the tree check
-        raise ClosureError(f"{where}: unknown symbols {sorted(extra)} in {src!r}")
-    if expr.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo):
-        raise ClosureError(f"{where}: {src!r} is infinite or undefined (a division by zero?)")
-    return expr
+    return parse_expression(
+        src,
+        class_names=class_names,
+        allowed_classes=allowed_classes,
+        parameters=set(parameters),
+        class_symbol=class_symbol,
+        where=where,
+        error=ClosureError,
+        hint=_HINT,
+    )
 
 
 # ------------------------------------------------------------------------------------- file reading
+def _number(value: Any, what: str, where: str, allow_none: bool = False) -> float:
+    """A real number from a file or option value (no bools, strings or NaN)."""
+    if value is None and allow_none:
+        return math.nan
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ClosureError(f"{where}: {what} must be a number, got {type(value).__name__} {value!r:.40}")
+    v = float(value)
+    if math.isnan(v):
+        raise ClosureError(f"{where}: {what} must be a number, got NaN")
+    return v
+
+
 def _parse_param_spec(name: str, spec: Any, where: str) -> tuple[float, float, float]:
-    if not isinstance(name, str) or not _IDENT.match(name) or name in FUNCTIONS or name in CONSTANTS:
-        raise ClosureError(f"{where}: invalid parameter name {name!r} (letters, digits, '_'; not a function name)")
+    check_parameter_name(name, where, ClosureError)
     lo, hi = -math.inf, math.inf
     if isinstance(spec, Mapping):
+        unknown = sorted(set(spec) - {"value", "bounds"})
+        if unknown:
+            raise ClosureError(f"{where}: parameter {name!r} has unknown key(s) {unknown}; allowed: value, bounds")
         value = spec.get("value", 0.0)
         if "bounds" in spec:
             b = spec["bounds"]
             if not isinstance(b, (list, tuple)) or len(b) != 2:
                 raise ClosureError(f"{where}: bounds of parameter {name!r} must be [lo, hi]")
-            lo = -math.inf if b[0] is None else float(b[0])
-            hi = math.inf if b[1] is None else float(b[1])
+            lo = _number(b[0], f"the lower bound of parameter {name!r}", where, allow_none=True)
+            hi = _number(b[1], f"the upper bound of parameter {name!r}", where, allow_none=True)
+            lo = -math.inf if math.isnan(lo) else lo
+            hi = math.inf if math.isnan(hi) else hi
     else:
         value = spec
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        raise ClosureError(f"{where}: value of parameter {name!r} must be a number, got {value!r}") from None
+    value = _number(value, f"the value of parameter {name!r}", where)
+    if not math.isfinite(value):
+        raise ClosureError(f"{where}: the value of parameter {name!r} must be finite, got {value!r}")
     if lo > hi or not (lo <= value <= hi):
         raise ClosureError(f"{where}: parameter {name!r} = {value:g} is outside its bounds [{lo:g}, {hi:g}]")
     return value, lo, hi
 
 
+_FORMATS = ("auto", "json", "toml", "lines")
+
+
 def read_closure_file(path: str | Path | None = None, text: str | None = None, fmt: str = "auto") -> tuple[dict[str, str], dict[str, Any]]:
-    """Read ``(closures, parameters)`` from a file or a text in JSON, TOML or ``name = expr`` lines."""
-    where = str(path) if path is not None else "custom closure text"
+    """Read ``(closures, parameters)`` from a file or a text in JSON, TOML or ``name = expr`` lines.
+
+    The file is read with the bounded reader (:mod:`latticeclosure.io.reading`: size and nesting
+    limits).
+
+    Raises
+    ------
+    ClosureError
+        A path or text of the wrong type, an unreadable or malformed file, an unknown format.
+    """
+    from ..io.reading import MAX_TEXT_BYTES, input_path, parse_json, parse_toml, read_text
+
+    if not isinstance(fmt, str) or fmt not in _FORMATS:
+        raise ClosureError(f"unknown custom closure format {fmt!r}; use one of {', '.join(_FORMATS)}")
+    if text is not None and not isinstance(text, str):
+        raise ClosureError(f"custom closure: text must be a string, got {type(text).__name__} {text!r:.40}")
+    where = str(path) if path is not None and text is None else "custom closure text"
     if text is None:
         if path is None:
             return {}, {}
-        if not isinstance(path, (str, Path)):
-            raise ClosureError(f"custom closure: path must be a file name, got {path!r}")
-        p = Path(path)
-        try:
-            text = p.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise ClosureError(f"cannot read custom closure file {where}: {exc.strerror or exc}") from None
-        except UnicodeDecodeError as exc:
-            raise ClosureError(f"cannot read custom closure file {where}: not UTF-8 text ({exc})") from None
+        p = input_path(path, "custom closure: path", ClosureError)
+        where = str(p)
+        text = read_text(p, what="custom closure file", error=ClosureError)
         if fmt == "auto":
             fmt = {".json": "json", ".toml": "toml"}.get(p.suffix.lower(), "lines")
+    elif len(text) > MAX_TEXT_BYTES:
+        raise ClosureError(f"custom closure text is longer than {MAX_TEXT_BYTES} characters")
     elif fmt == "auto":
         stripped = text.lstrip()
         fmt = "json" if stripped.startswith("{") else ("toml" if "[closures]" in text else "lines")
     if fmt == "json":
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ClosureError(f"{where}: invalid JSON: {exc}") from None
-        return _split_tables(data, where)
+        return _split_tables(parse_json(text, where, ClosureError), where)
     if fmt == "toml":
-        import tomllib
-
-        try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            raise ClosureError(f"{where}: invalid TOML: {exc}") from None
-        return _split_tables(data, where)
-    if fmt != "lines":
-        raise ClosureError(f"unknown custom closure format {fmt!r}; use json, toml or lines")
+        return _split_tables(parse_toml(text, where, ClosureError), where)
     closures: dict[str, str] = {}
     params: dict[str, Any] = {}
     for k, raw in enumerate(text.splitlines(), start=1):
@@ -329,7 +170,7 @@ def read_closure_file(path: str | Path | None = None, text: str | None = None, f
         if not line:
             continue
         if "=" not in line:
-            raise ClosureError(f"{where}:{k}: expected 'class = expression', got {raw.strip()!r}")
+            raise ClosureError(f"{where}:{k}: expected 'class = expression', got {raw.strip()!r:.60}")
         lhs, rhs = (s.strip() for s in line.split("=", 1))
         if lhs.startswith(("parameter ", "param ")):
             pname = lhs.split(None, 1)[1].strip()
@@ -340,17 +181,17 @@ def read_closure_file(path: str | Path | None = None, text: str | None = None, f
                 else:
                     params[pname] = float(rhs)
             except ValueError:
-                raise ClosureError(f"{where}:{k}: parameter {pname!r} needs a number, got {rhs!r}") from None
+                raise ClosureError(f"{where}:{k}: parameter {pname!r:.40} needs a number, got {rhs!r:.40}") from None
             continue
         if lhs in closures:
-            raise ClosureError(f"{where}:{k}: class {lhs!r} defined twice")
+            raise ClosureError(f"{where}:{k}: class {lhs!r:.40} defined twice")
         closures[lhs] = rhs
     return closures, params
 
 
 def _split_tables(data: Any, where: str) -> tuple[dict[str, str], dict[str, Any]]:
     if not isinstance(data, Mapping):
-        raise ClosureError(f"{where}: expected a table/object at the top level")
+        raise ClosureError(f"{where}: expected a table/object at the top level, got {type(data).__name__}")
     if "closures" in data:
         closures = data["closures"]
         params = data.get("parameters", {}) or {}
@@ -363,7 +204,7 @@ def _split_tables(data: Any, where: str) -> tuple[dict[str, str], dict[str, Any]
         raise ClosureError(f"{where}: 'closures' and 'parameters' must be tables")
     for k, v in closures.items():
         if not isinstance(v, str):
-            raise ClosureError(f"{where}: the closure of {k!r} must be a string expression, got {v!r}")
+            raise ClosureError(f"{where}: the closure of {k!r:.40} must be a string expression, got {v!r:.40}")
     return {str(k): v for k, v in closures.items()}, dict(params)
 
 
@@ -385,11 +226,18 @@ class CustomClosure(ParametricClosure):
     def _validate(self) -> None:
         o = self.options
         closures, params = read_closure_file(o["path"], o["text"], o["format"])
-        if o["expressions"]:
+        if o["expressions"] is not None:
             if not isinstance(o["expressions"], Mapping):
-                raise ClosureError("custom closure: expressions must map class name → expression string")
+                raise ClosureError(
+                    f"custom closure: expressions must map class name → expression string, got "
+                    f"{type(o['expressions']).__name__}"
+                )
             closures.update({str(k): v for k, v in o["expressions"].items()})
-        if o["parameters"]:
+        if o["parameters"] is not None:
+            if not isinstance(o["parameters"], Mapping):
+                raise ClosureError(
+                    f"custom closure: parameters must map names to values, got {type(o['parameters']).__name__}"
+                )
             params.update(o["parameters"])
         where = f"custom closure {self.name!r}"
         self._params = {k: _parse_param_spec(k, v, where) for k, v in params.items()}

@@ -7,14 +7,13 @@ that changes the window's pattern, together with its context. The generator
 
 from __future__ import annotations
 
-import json
 import math
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator, Mapping, Sequence
 
 import numpy as np
+import sympy as sp
 
 from ..errors import LatticeClosureError
 from .reactions import ROLE_ACTIVE, ROLE_CATALYST, ROLE_PARTNER, ROLE_WINDOW
@@ -146,6 +145,15 @@ class FlipRule:
 
 
 def _rate_name(value: Any, where: str) -> str:
+    """The rate of a flip rule: a non-negative number or a rate name.
+
+    Text goes through the package's restricted expression parser
+    (:func:`latticeclosure.expressions.parse_expression`), and must come out as a number or a single
+    name; names that are Python keywords or the parser's functions and constants (``E`` would be
+    Euler's number) are refused.
+    """
+    from ..expressions import check_parameter_name, parse_expression
+
     if isinstance(value, bool):
         raise FlipSpecError(f"{where}: rate must be a name or a non-negative number, got {value!r}")
     if isinstance(value, (int, float)):
@@ -157,11 +165,18 @@ def _rate_name(value: Any, where: str) -> str:
         try:
             num = float(text)
         except ValueError:
-            if not text.isidentifier():
-                raise FlipSpecError(f"{where}: rate name {text!r} is not a valid identifier") from None
-            return text
-        return _rate_name(num, where)
-    raise FlipSpecError(f"{where}: rate must be a name or a non-negative number, got {value!r}")
+            pass
+        else:
+            return _rate_name(num, where)
+        if text.isidentifier():
+            check_parameter_name(text, where, FlipSpecError, what="rate")
+        expr = parse_expression(text, parameters=None, where=f"{where}: rate", error=FlipSpecError)
+        if isinstance(expr, sp.Symbol):
+            return check_parameter_name(expr.name, where, FlipSpecError, what="rate")
+        if expr.is_number:
+            return _rate_name(float(expr), where)
+        raise FlipSpecError(f"{where}: rate must be one name or a non-negative number, got {text!r:.60}")
+    raise FlipSpecError(f"{where}: rate must be a name or a non-negative number, got {value!r:.60}")
 
 
 def load_flip_spec(source: str | Path | Mapping[str, Any] | Sequence[Mapping[str, Any]], species: Sequence[str]) -> list[FlipRule]:
@@ -186,21 +201,17 @@ def load_flip_spec(source: str | Path | Mapping[str, Any] | Sequence[Mapping[str
         Unknown states, negative rates, missing keys, unreadable file.
     """
     if isinstance(source, (str, Path)):
+        from ..io.reading import parse_json, parse_toml, read_text
+
         path = Path(source)
-        if path.is_dir():
-            raise FlipSpecError(f"flip spec file {str(path)!r} is a directory, not a file")
-        if not path.is_file():
-            raise FlipSpecError(f"flip spec file {str(path)!r} does not exist")
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise FlipSpecError(f"cannot read flip spec file {str(path)!r}: {exc}") from None
-        try:
-            data: Any = json.loads(text) if path.suffix.lower() == ".json" else tomllib.loads(text)
-        except (json.JSONDecodeError, tomllib.TOMLDecodeError) as exc:
-            raise FlipSpecError(f"flip spec {str(path)!r} is not valid {path.suffix or 'TOML'}: {exc}") from None
-    else:
+        text = read_text(path, what="flip spec file", error=FlipSpecError)
+        where = f"flip spec {str(path)!r}"
+        data: Any = parse_json(text, where, FlipSpecError) if path.suffix.lower() == ".json" else parse_toml(
+            text, where, FlipSpecError)
+    elif isinstance(source, (Mapping, list, tuple)):
         data = source
+    else:
+        raise FlipSpecError(f"a flip spec must be a file name, a mapping or a list of rules, got {type(source).__name__}")
     rules_raw = data.get("rule", data.get("rules")) if isinstance(data, Mapping) else data
     if not isinstance(rules_raw, Sequence) or isinstance(rules_raw, (str, bytes)) or not rules_raw:
         raise FlipSpecError("flip spec must contain a non-empty list of rules under 'rule' (TOML) or 'rules'")
@@ -216,7 +227,10 @@ def load_flip_spec(source: str | Path | Mapping[str, Any] | Sequence[Mapping[str
         for req in ("from", "to", "rate"):
             if req not in raw:
                 raise FlipSpecError(f"{where}: missing '{req}'")
-        src, tgt, cat = str(raw["from"]), str(raw["to"]), raw.get("catalyst")
+        for key in ("from", "to", "catalyst"):
+            if key in raw and raw[key] is not None and not isinstance(raw[key], str):
+                raise FlipSpecError(f"{where}: '{key}' must be a state name (a string), got {raw[key]!r:.40}")
+        src, tgt, cat = raw["from"], raw["to"], raw.get("catalyst")
         for label, state in (("from", src), ("to", tgt)) + ((("catalyst", str(cat)),) if cat is not None else ()):
             if state not in sp:
                 raise FlipSpecError(f"{where}: {label} state {state!r} is not one of the species {sp}")
