@@ -27,6 +27,7 @@ __all__ = [
     "StructureError",
     "OutputDirectoryError",
     "CheckpointError",
+    "CheckpointMismatchError",
     "ResourceLimitError",
 ]
 
@@ -103,6 +104,10 @@ class CheckpointError(DataError):
 
     Sweeps set such a checkpoint aside and run its task from the start.
     """
+
+
+class CheckpointMismatchError(CheckpointError):
+    """A readable checkpoint written for another run (other x, size, seed, schedule, recording or model)."""
 
 
 class ResourceLimitError(SizeLimitError):

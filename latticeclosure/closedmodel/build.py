@@ -184,8 +184,8 @@ def normalisation_eliminations(
         chosen = {k: v[0] for k, v in by_shape.items()}
     elif eliminate == "last":
         chosen = {k: v[-1] for k, v in by_shape.items()}
-    elif isinstance(eliminate, str):
-        raise ClosureError(f"eliminate must be 'first', 'last', None or a list of class names, got {eliminate!r}")
+    elif isinstance(eliminate, str) or not isinstance(eliminate, (list, tuple, set, frozenset)):
+        raise ClosureError(f"eliminate must be 'first', 'last', None or a list of class names, got {eliminate!r:.40}")
     else:
         names = list(eliminate)
         known = {c.name: c for c in window_classes}
@@ -336,6 +336,14 @@ def close_equations(
     """
     from .model import ClosedModel
 
+    missing = [a for a in ("index", "window_classes", "context_classes", "rhs", "rates") if not hasattr(equations, a)]
+    if missing:
+        raise ClosureError(
+            f"close_equations needs rate equations (from generate_equations), got {type(equations).__name__} "
+            f"without {', '.join(missing)}"
+        )
+    if per_class is not None and not isinstance(per_class, Mapping):
+        raise ClosureError(f"per_class must map class names to closures, got {type(per_class).__name__}")
     window_classes = list(equations.window_classes)
     if not window_classes:
         raise ClosureError("the equations have no window classes")

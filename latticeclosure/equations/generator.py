@@ -286,8 +286,8 @@ def estimated_classes(lattice: Any, q: int, size: int) -> float:
 
 def _check_request(lattice: Any, q: int, window_size: Any, max_window_size: int, max_classes: int) -> int:
     """The window size as an int, refusing requests beyond the limits (with an estimate)."""
-    if isinstance(window_size, bool) or int(window_size) != window_size or window_size < 1:
-        raise SizeLimitError(f"window size must be a positive integer, got {window_size!r}")
+    if isinstance(window_size, bool) or not isinstance(window_size, (int, np.integer)) or window_size < 1:
+        raise SizeLimitError(f"window size must be a positive integer, got {window_size!r:.40}")
     n = int(window_size)
     if n > max_window_size:
         est = estimated_classes(lattice, q, n + 1)

@@ -178,9 +178,9 @@ def parse_json(text: str, where: str, error: ErrorType = DataError) -> Any:
     try:
         return json.loads(text, parse_constant=_no_constant)
     except json.JSONDecodeError as exc:
-        raise error(f"{where}: invalid JSON: {exc}") from None
+        raise error(f"{where} is not valid JSON (invalid JSON: {exc})") from None
     except (ValueError, RecursionError) as exc:
-        raise error(f"{where}: invalid JSON: {str(exc)[:120]}") from None
+        raise error(f"{where} is not valid JSON (invalid JSON: {str(exc)[:120]})") from None
 
 
 def parse_toml(text: str, where: str, error: ErrorType = DataError) -> dict[str, Any]:
@@ -196,9 +196,9 @@ def parse_toml(text: str, where: str, error: ErrorType = DataError) -> dict[str,
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise error(f"{where}: invalid TOML: {exc}") from None
+        raise error(f"{where} is not valid TOML ({exc})") from None
     except (ValueError, RecursionError) as exc:
-        raise error(f"{where}: invalid TOML: {str(exc)[:120]}") from None
+        raise error(f"{where} is not valid TOML ({str(exc)[:120]})") from None
 
 
 def load_json(path: Any, *, what: str = "JSON file", limit: int = MAX_TEXT_BYTES, error: ErrorType = DataError) -> Any:

@@ -64,6 +64,9 @@ class RunLock:
         The output directory; it must exist.
     purpose : str
         What holds the lock, for the message a second run gets (e.g. ``"sweep"``).
+    name : str, optional
+        Name of the lock file (default :data:`LOCK_NAME`); a run writing one file locks that file
+        with ``".<file name>.lock"`` instead of the whole directory.
 
     Raises
     ------
@@ -73,9 +76,9 @@ class RunLock:
         When the lock file cannot be created.
     """
 
-    def __init__(self, directory: str | os.PathLike, purpose: str = "run") -> None:
+    def __init__(self, directory: str | os.PathLike, purpose: str = "run", name: str = LOCK_NAME) -> None:
         self.directory = Path(directory)
-        self.path = self.directory / LOCK_NAME
+        self.path = self.directory / name
         self.purpose = purpose
         self._fd: int | None = None
         self.took_over: dict[str, Any] | None = None
@@ -137,8 +140,9 @@ class RunLock:
                 who += f" on {holder.get('host')}"
             if holder.get("purpose"):
                 who += f" ({holder.get('purpose')}, started {holder.get('started', '?')})"
-        return (f"output directory {str(self.directory)!r} is in use by {who}; wait for it to finish or stop it, "
-                "or use another output directory")
+        what = (f"output directory {str(self.directory)!r}" if self.path.name == LOCK_NAME
+                else f"output {str(self.directory / self.path.name[1:-5])!r}")
+        return f"{what} is in use by {who}; wait for it to finish or stop it, or write elsewhere"
 
     def release(self) -> None:
         """Remove the lock file and release the lock (idempotent)."""

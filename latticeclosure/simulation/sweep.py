@@ -39,7 +39,7 @@ from .workers import exit_if_orphaned, worker_setup
 if TYPE_CHECKING:  # pragma: no cover
     from ..data import Trajectory
 
-__all__ = ["SweepResult", "run_tasks", "run_sweep", "sweep_tasks", "set_aside", "MANIFEST", "MANIFEST_SCHEMA"]
+__all__ = ["SweepResult", "run_tasks", "run_sweep", "sweep_tasks", "check_tasks", "set_aside", "announce_duration", "MANIFEST", "MANIFEST_SCHEMA"]
 
 MANIFEST = "manifest.json"
 MANIFEST_SCHEMA = "latticeclosure.sweep-manifest/2"
@@ -180,6 +180,9 @@ def sweep_tasks(
         For no values or seeds, a value that is not a finite number, a negative or non-integer
         seed, or a value or seed given twice.
     """
+    for what, seq in (("grid values", values), ("seeds", seeds)):
+        if isinstance(seq, (str, bytes)) or not isinstance(seq, Sequence) and not hasattr(seq, "__len__"):
+            raise ConfigurationError(f"the sweep's {what} must be a list, got {type(seq).__name__}")
     if not len(values):
         raise ConfigurationError("the sweep has no grid values")
     if not len(seeds):
@@ -198,6 +201,37 @@ def sweep_tasks(
     return [tasks[k] for k in sorted(tasks)]
 
 
+#: Runs estimated to take longer than this many seconds are announced before they start.
+LONG_RUN_SECONDS = 600.0
+
+
+def estimated_duration(backend: Any, tasks: Sequence[SimulationTask], workers: int) -> float | None:
+    """Rough wall time of the tasks on ``workers`` processes, from the backend's optional
+    ``estimate_seconds(task)``; None when the backend gives no estimate."""
+    estimate = getattr(backend, "estimate_seconds", None)
+    if not callable(estimate) or not tasks:
+        return None
+    try:
+        per_task = sorted((float(estimate(t)) for t in tasks), reverse=True)
+    except (LatticeClosureError, TypeError, ValueError, AttributeError):
+        return None
+    lanes = [0.0] * max(1, min(workers, len(per_task)))
+    for seconds in per_task:  # longest first onto the least loaded worker
+        lanes[lanes.index(min(lanes))] += seconds
+    return max(lanes)
+
+
+def announce_duration(backend: Any, tasks: Sequence[SimulationTask], workers: int, label: str = "sweep") -> None:
+    """Say so on stderr, with the estimate, when the tasks will take longer than :data:`LONG_RUN_SECONDS`."""
+    from ..io.tables import format_duration
+
+    seconds = estimated_duration(backend, tasks, workers)
+    if seconds is not None and seconds > LONG_RUN_SECONDS:
+        print(f"notice: this {label} of {len(tasks)} run(s) will take {format_duration(seconds)} on "
+              f"{min(workers, len(tasks))} worker(s) (a rough estimate); finished runs are saved as they "
+              "complete, and an interrupted run continues with --resume", file=sys.stderr)
+
+
 def _refuse_duplicates(values: Sequence[Any], what: str) -> None:
     seen: set[float] = set()
     for v in values:
@@ -210,7 +244,14 @@ def _refuse_duplicates(values: Sequence[Any], what: str) -> None:
         seen.add(key)
 
 
-def _check_tasks(backend: Any, tasks: Sequence[SimulationTask]) -> list[SimulationTask]:
+def check_tasks(backend: Any, tasks: Sequence[SimulationTask]) -> list[SimulationTask]:
+    """Every task checked by the backend (defaults filled in); two tasks may not share a file name.
+
+    Raises
+    ------
+    LatticeClosureError
+        A task the backend refuses; ConfigurationError for two grid points with one file name.
+    """
     checked = [backend.check_task(t) for t in tasks]
     stems: dict[str, SimulationTask] = {}
     for t in checked:
@@ -342,7 +383,7 @@ def run_tasks(
     if not tasks:
         raise ConfigurationError("the sweep has no tasks")
     workers = int(workers)
-    tasks = sorted(_check_tasks(backend, tasks), key=lambda t: t.sort_key)
+    tasks = sorted(check_tasks(backend, tasks), key=lambda t: t.sort_key)
     model = tasks[0].model
     out = Path(out_dir)
     prepare_output_directory(out, overwrite=overwrite, resume=resume)
@@ -367,6 +408,7 @@ def _run_locked(backend: Any, tasks: list[SimulationTask], out: Path, model: Any
                 summaries[task.filename] = done
                 result.skipped.append(task)
     todo = [t for t in tasks if t.filename not in summaries]
+    announce_duration(backend, todo, workers, label)
     for stale in out.glob(".*.tmp"):  # temporary files of writes cut short by an earlier, dead run
         stale.unlink()
     if overwrite:
