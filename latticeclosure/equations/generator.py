@@ -364,13 +364,12 @@ def generate_equations(
             f"window size {n} on {lattice.name!r} with {len(sp_names)} species involves {n_context} size-{n + 1} "
             f"classes (limit {max_classes}); raise max_classes to proceed"
         )
-    if flip_rules is not None:
-        _check_rate_names(flip_rules, index)
     contrib, orbits = _contributions(index, lattice, dyn, flip_rules, sp_names, n)
     used = {rid for (_, rid, _) in contrib}
     reactions = sorted((orbits[rid] for rid in used), key=lambda r: r.sort_key)
     _assign_rate_names(reactions, flip_rules is not None, naming_obj)
     rates = _rates(reactions, reverse=flip_rules is None)
+    _check_rate_names(rates, index)
     rid_to_name = {rid: orbits[rid].rate for rid in used}
     window_classes = index.classes_of_size(n)
     var_names = {var for (_, _, var) in contrib}
@@ -400,15 +399,13 @@ def generate_equations(
     )
 
 
-def _check_rate_names(rules: Sequence[Any], index: ClassIndex) -> None:
-    """Refuse fixed rate names that are class names (the two would become one symbol)."""
+def _check_rate_names(rates: Sequence[Rate], index: ClassIndex) -> None:
+    """Refuse rate names that are class names (rate and class would become one symbol)."""
     from .dynamics import FlipSpecError
 
-    clash = sorted({r.rate for r in rules} & set(index.by_name))
+    clash = sorted({r.name for r in rates} & set(index.by_name))
     if clash:
-        raise FlipSpecError(
-            f"flip rate name(s) {clash} are also class names on this lattice; rename the rates"
-        )
+        raise FlipSpecError(f"rate name(s) {clash} are also class names on this lattice; rename the rates")
 
 
 def _contributions(index: ClassIndex, lattice: Any, dyn: Any, flip_rules: Any, species: tuple[str, ...], n: int):

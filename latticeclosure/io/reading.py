@@ -85,7 +85,7 @@ def input_path(path: Any, what: str, error: ErrorType = DataError) -> Path:
         ``path`` is not a string or path-like, is empty, or holds a NUL character.
     """
     if isinstance(path, bytes) or not isinstance(path, (str, os.PathLike)):
-        raise error(f"{what}: a file name is needed, got {type(path).__name__} {path!r:.60}")
+        raise error(f"{what} must be a file name, got {type(path).__name__} {path!r:.60}")
     text = os.fspath(path)
     if not isinstance(text, str) or not text or "\x00" in text:
         raise error(f"{what}: invalid file name {text!r:.60}")
