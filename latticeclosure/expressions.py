@@ -52,6 +52,7 @@ __all__ = [
     "check_real",
     "check_parameter_name",
     "RESERVED_NAMES",
+    "as_expression",
 ]
 
 #: Functions an expression may call.
@@ -479,3 +480,28 @@ def parse_expression(
 def expression_names(expr: sympy.Expr) -> list[str]:
     """Names of the free symbols of an expression, sorted."""
     return sorted(str(s) for s in expr.free_symbols)
+
+
+def as_expression(value: Any, where: str, error: ErrorType = LatticeClosureError) -> sympy.Expr:
+    """``value`` as a sympy expression *without parsing*: sympy objects pass, finite numbers convert.
+
+    Text is refused: ``sympy.sympify`` would hand it to ``eval``; text is only ever read by
+    :func:`parse_expression`. Used where objects from plugins or API callers enter (closure
+    expressions, right-hand sides of equation objects).
+
+    Raises
+    ------
+    error
+    """
+    if isinstance(value, sympy.Basic):
+        if not isinstance(value, sympy.Expr):
+            raise error(f"{where}: {type(value).__name__} is not an arithmetic expression")
+        return value
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise error(
+            f"{where}: expected a sympy expression or a number, got {type(value).__name__}"
+            + (" (text is read only by latticeclosure.expressions.parse_expression)" if isinstance(value, str) else "")
+        )
+    if not math.isfinite(value):
+        raise error(f"{where}: {value!r} is not a finite number")
+    return sympy.Integer(value) if isinstance(value, int) else sympy.Float(value)

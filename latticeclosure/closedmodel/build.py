@@ -262,7 +262,7 @@ class ExplicitClosure:
         return []
 
     def expression(self, cls: Any, index: Any, params: Any = None) -> sp.Expr:
-        from ..expressions import check_real, parse_expression
+        from ..expressions import as_expression, check_real, parse_expression
 
         if cls.name not in self.mapping:
             raise ClosureError(f"explicit closure has no expression for {cls.name!r}")
@@ -276,9 +276,7 @@ class ExplicitClosure:
             check_real(value, where, ClosureError)
             return value
         if isinstance(value, (int, float)):
-            if not np.isfinite(value):
-                raise ClosureError(f"{where}: {value!r} is not a finite number")
-            return sp.sympify(value)
+            return as_expression(value, where, ClosureError)
         # other identifiers become symbols: close_equations accepts rate constants and refuses the rest
         return parse_expression(value, class_names=list(index.by_name), parameters=None, where=where,
                                 error=ClosureError)
@@ -422,7 +420,7 @@ def _closed_context_classes(equations: Any, window: _Window, default: Any, overr
                             params: Any) -> tuple[dict[str, tuple[str, sp.Expr, sp.Expr]], list[sp.Symbol]]:
     """Every context class's closure: ``{class: (closure name, its expression, in window symbols)}``
     and the closures' free parameters in order of appearance."""
-    from ..expressions import check_real
+    from ..expressions import as_expression, check_real
 
     index = window.index
     closure_of: dict[str, tuple[str, sp.Expr, sp.Expr]] = {}
@@ -437,9 +435,8 @@ def _closed_context_classes(equations: Any, window: _Window, default: Any, overr
             if check is not None:
                 check(c, index)  # raises the family's own, more specific ClosureError
             raise ClosureError(f"closure {fname!r} cannot express the class {c.name!r} (shape {c.shape.name})")
-        raw = sp.sympify(family.expression(c, index, _closure_params_for(params, c)))
-        if not isinstance(raw, sp.Expr):
-            raise ClosureError(f"closure {fname!r} for {c.name!r}: {type(raw).__name__} is not an expression")
+        raw = as_expression(family.expression(c, index, _closure_params_for(params, c)),
+                            f"closure {fname!r} for {c.name!r}", ClosureError)
         check_real(raw, f"closure {fname!r} for {c.name!r}", ClosureError)
         declared = list(family.parameters(c, index))
         final = window.to_window(raw, set(declared), f"closure {fname!r} for {c.name!r}")
@@ -453,11 +450,13 @@ def _closed_context_classes(equations: Any, window: _Window, default: Any, overr
 def _substitute(equations: Any, window: _Window, closure_of: Mapping[str, tuple[str, sp.Expr, sp.Expr]]
                 ) -> tuple[dict[str, sp.Expr], list[TermProvenance]]:
     """The closed right-hand sides, substituted term by term, and the provenance of every term."""
+    from ..expressions import as_expression
+
     provenance: list[TermProvenance] = []
     full_rhs: dict[str, sp.Expr] = {}
     for lhs in window.names:
         closed_terms = []
-        for term in sp.Add.make_args(sp.expand(sp.sympify(equations.rhs[lhs]))):
+        for term in sp.Add.make_args(sp.expand(as_expression(equations.rhs[lhs], f"equation d{lhs}/dt", ClosureError))):
             if term == 0:
                 continue
             repl: dict[sp.Symbol, sp.Expr] = {}
@@ -487,10 +486,13 @@ def _substitute(equations: Any, window: _Window, closure_of: Mapping[str, tuple[
 
 def _keep_unconserved(equations: Any, window: _Window, eliminated: dict[str, sp.Expr]) -> None:
     """Keep as state variables the classes of shapes whose normalisation the equations do not conserve."""
+    from ..expressions import as_expression
+
     classes = list(equations.window_classes)
     for name in list(eliminated):
         shape = window.by_name[name].shape
-        total = sp.expand(sp.Add(*[c.multiplicity * sp.sympify(equations.rhs[c.name]) for c in classes if c.shape is shape]))
+        total = sp.expand(sp.Add(*[c.multiplicity * as_expression(equations.rhs[c.name], f"equation d{c.name}/dt", ClosureError)
+                                   for c in classes if c.shape is shape]))
         if total != 0:
             warnings.warn(
                 f"the equations do not conserve the normalisation of shape {shape.name!r} "

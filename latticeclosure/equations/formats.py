@@ -205,7 +205,8 @@ def to_python(eqs: "RateEquations") -> str:
     latticeclosure.codegen.GeneratedCodeError
         If the right-hand sides hold a symbol that is neither a variable nor a rate (a bug).
     """
-    from ..codegen import literal, verify_module
+    from ..codegen import GeneratedCodeError, literal, verify_module
+    from ..expressions import as_expression
 
     var_syms = {eqs.symbols[c.name]: sp.Symbol(f"v{i}") for i, c in enumerate(eqs.variables)}
     rate_syms = {r.symbol: sp.Symbol(f"k{i}_") for i, r in enumerate(eqs.rates)}
@@ -244,11 +245,9 @@ def to_python(eqs: "RateEquations") -> str:
     lines.append("    out = np.zeros(C.shape[:-1] + (len(LHS),))")
     generated = set(var_syms.values()) | set(rate_syms.values())
     for j, cls in enumerate(eqs.window_classes):
-        expr = sp.sympify(eqs.rhs[cls.name]).xreplace({**var_syms, **rate_syms})
+        expr = as_expression(eqs.rhs[cls.name], f"d{cls.name}/dt").xreplace({**var_syms, **rate_syms})
         stray = expr.free_symbols - generated
         if stray:
-            from ..codegen import GeneratedCodeError
-
             raise GeneratedCodeError(f"d{cls.name}/dt holds symbols that are neither classes nor rates: {sorted(map(str, stray))}")
         if expr != 0:
             lines.append(f"    out[..., {j}] = {pycode(expr)}")
