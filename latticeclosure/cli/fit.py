@@ -294,8 +294,11 @@ class FitCommand:
             if not ok:
                 need = "a positive integer" if opt == "--n-starts" else "non-negative and finite"
                 raise ConfigurationError(f"{opt} must be {need}, got {value!r}")
-        if args.json:
-            jp = Path(args.json)
+        from ..io.outdir import check_output_name
+
+        json_path = check_output_name(args.json, "--json")
+        if json_path is not None:
+            jp = json_path
             if jp.is_dir():
                 raise ConfigurationError(f"--json {args.json} is a directory")
             if not jp.parent.is_dir():
@@ -386,8 +389,8 @@ class FitCommand:
                 text.append("")
                 text.append(f"sparse exponents (simplest with J ≤ J_fit·(1+{args.rtol:g}) + {args.atol:g}):")
                 text.append(format_rows(sp.table(), ["class", "closure", "J_sparse", "J_fit", "within_tolerance"]))
-        if args.json:
-            write_text_atomic(Path(args.json), dumps(out) + "\n")
+        if json_path is not None:
+            write_text_atomic(json_path, dumps(out) + "\n")
         if args.format == "json":
             print(dumps(out))
         else:

@@ -77,3 +77,59 @@ def test_resume_of_a_sweep_with_other_parameters_is_refused_before_work(tmp_path
                            cwd=tmp_path)
     assert_user_error(proc, "other parameters", "size")
     assert {p.name: p.stat().st_mtime_ns for p in out.iterdir()} == before
+
+
+# ------------------------------------------------------------------ the README's promise, every command
+EVERY_COMMAND = [
+    ["lattices", "--show", "nope"],
+    ["clusters", "--lattice", "square", "--max-size", "6", "--species", *"abcdefghij"],
+    ["clusters", "--lattice-file", "deep.toml", "--max-size", "2"],
+    ["clusters", "--lattice-file", "/dev/zero", "--max-size", "2"],
+    ["clusters", "--lattice", "square", "--max-size", "2", "--species", "a,b", "c"],
+    ["equations", "--lattice", "square", "--window-size", "0"],
+    ["equations", "--lattice", "square", "--dynamics", "flip", "--flip-spec", "deep.json"],
+    ["equations", "--lattice", "square", "--dynamics", "flip", "--flip-spec", "list.json"],
+    ["equations", "--lattice", "square", "--species", "S", "I", "--dynamics", "flip", "--flip-spec", "class-rate.toml"],
+    ["close", "--lattice", "square", "--closure", "custom", "--closure-option", "text=5"],
+    ["close", "--lattice", "square", "--closure", "custom", "--closure-option", "path=/dev/zero"],
+    ["close", "--lattice", "square", "--closure", "custom", "--closure-option", "text=L+++ = sqrt(-1)*C++"],
+    ["close", "--lattice", "square", "--closure", "custom", "--closure-option",
+     "text=L+++ = Symbol.__new__.__globals__"],
+    ["close", "--lattice", "square", "--closure", "power-law", "--closure-option", "preset=[1]"],
+    ["close", "--lattice", "square", "--closure", "pair", "--closure-option", "loop=[1]"],
+    ["fit", "list.json"],
+    ["fit", "deep.json"],
+    ["fit", "empty.npz"],
+    ["fit", "/dev/zero"],
+    ["fit", "list.json", "--json", ""],
+    ["data", "show", "empty.npz"],
+    ["data", "validate", "huge.npz"],
+    ["data", "export", "empty.npz", "-o", ""],
+    ["data", "import", "list.json"],
+    ["anneal", "-x", "0.5", "--model", TEST_MODEL, "--model-option", "species=5"],
+    ["anneal", "-x", "0.5", "--model", TEST_MODEL, "--record-every", "-1"],
+    ["anneal", "-x", "nan", "--model", TEST_MODEL],
+    ["sweep", "-x", "0.5", "--model", TEST_MODEL, "--backend", "nope"],
+    ["run", "--model", "nope"],
+]
+
+
+@pytest.mark.parametrize("args", EVERY_COMMAND, ids=[" ".join(a)[:60] for a in EVERY_COMMAND])
+def test_every_command_turns_bad_input_into_one_error_line(cli, tmp_path, args):
+    import io
+    import zipfile
+
+    import numpy as np
+
+    (tmp_path / "deep.json").write_text("[" * 5000 + "]" * 5000)
+    (tmp_path / "deep.toml").write_text("vectors = " + "[" * 5000 + "]" * 5000 + "\n")
+    (tmp_path / "list.json").write_text("[1, 2]")
+    (tmp_path / "empty.npz").write_bytes(b"")
+    (tmp_path / "class-rate.toml").write_text('[[rule]]\nfrom = "S"\nto = "I"\nrate = "CSI"\n')
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(header, {"descr": "<f8", "fortran_order": False, "shape": (2**50,)})
+    with zipfile.ZipFile(tmp_path / "huge.npz", "w") as z:
+        z.writestr("metadata.npy", header.getvalue())
+    before = sorted(p.name for p in tmp_path.iterdir())
+    assert_user_error(cli(*args, cwd=tmp_path))
+    assert sorted(p.name for p in tmp_path.iterdir()) == before  # nothing written
