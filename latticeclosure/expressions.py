@@ -234,6 +234,7 @@ def _check_nodes(tree: ast.Expression, allowed_names: set[str], where: str, orig
     if _depth(tree) > 2 * MAX_DEPTH:
         raise error(f"{where}: expression nested deeper than {MAX_DEPTH} levels in {_show(original)}")
     count = 0
+    called = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
 
     def pow_inside(node: ast.AST) -> bool:
         return any(isinstance(n, ast.BinOp) and isinstance(n.op, ast.Pow) for n in ast.walk(node))
@@ -264,6 +265,8 @@ def _check_nodes(tree: ast.Expression, allowed_names: set[str], where: str, orig
         if isinstance(node, ast.Name):
             if node.id not in allowed_names:
                 raise error(f"{where}: unknown symbol {node.id!r} in {_show(original)}")
+            if node.id in FUNCTIONS and id(node) not in called:
+                raise error(f"{where}: the function {node.id!r} is used without an argument in {_show(original)}")
             continue
         if isinstance(node, ast.Call):
             if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:

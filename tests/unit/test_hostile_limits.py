@@ -79,7 +79,7 @@ def test_json_constants_and_huge_integers_are_refused():
         parse_json('{"a": ' + "9" * 10000 + "}", "x")
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=80, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck))
 @given(st.text(alphabet=st.sampled_from(list('[]{}",:0123456789.-eE tnulrfas#=\n\'\\')), max_size=200))
 def test_random_json_and_toml_text_is_data_or_a_package_error(text):
     for parse in (parse_json, parse_toml):

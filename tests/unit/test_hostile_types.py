@@ -182,7 +182,7 @@ def test_inconsistent_or_degenerate_dataset_metadata(change, match):
 _MUTATIONS = st.sampled_from([None, 0, -1, 1.5, True, "", "x", [], [None], {}, {"a": 1}, [[1, 0], [0, 1]], float("nan")])
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=120, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck))
 @given(st.data())
 def test_malformed_dataset_metadata_is_always_a_package_error(data):
     meta, arrays = _trajectory()
@@ -218,7 +218,7 @@ _VALUES = st.recursive(
 )
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=120, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck))
 @given(st.dictionaries(st.sampled_from(["name", "vectors", "basis", "bonds", "sublattices", "description", "extra"]),
                        _VALUES, max_size=5))
 def test_malformed_lattice_files_are_always_a_package_error(record):
@@ -230,7 +230,7 @@ def test_malformed_lattice_files_are_always_a_package_error(record):
             assert str(exc)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=60, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck))
 @given(st.lists(st.integers(1, 3), min_size=2, max_size=2).flatmap(
     lambda shape: st.lists(st.lists(st.floats(-3, 3, width=32), min_size=shape[1], max_size=shape[1]),
                            min_size=shape[0], max_size=shape[0])))
@@ -249,7 +249,7 @@ _SPEC_VALUES = st.one_of(st.none(), st.booleans(), st.integers(-2, 2), st.floats
                          st.lists(st.sampled_from(["S", "I"]), max_size=2))
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=150, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck))
 @given(st.one_of(
     st.lists(st.dictionaries(st.sampled_from(["from", "to", "rate", "catalyst", "other"]), _SPEC_VALUES, max_size=5),
              max_size=3),
