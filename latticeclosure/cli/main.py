@@ -41,6 +41,7 @@ BUILTIN_COMMANDS: tuple[str, ...] = (
     "anneal",
     "sweep",
     "data",
+    "infer",
 )
 
 EXIT_USAGE = 2

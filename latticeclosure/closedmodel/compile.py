@@ -68,7 +68,7 @@ from .vectors import affine_full
 __all__ = ["CompiledModel", "compile_model", "cache_directory", "generate_source", "model_key", "hash_path", "CODEGEN_VERSION"]
 
 #: Bumped whenever the generated code changes meaning (part of the cache key, with this module's source).
-CODEGEN_VERSION = "3"
+CODEGEN_VERSION = "4"
 
 _LOADED: dict[str, "CompiledModel"] = {}
 #: Per closed model object and cache root: its compiled functions (the model key is costly to compute).
@@ -138,7 +138,16 @@ class _Printer:
     def __init__(self) -> None:
         from sympy.printing.pycode import PythonCodePrinter
 
-        self.printer = PythonCodePrinter({"fully_qualified_modules": True, "full_prec": True, "standard": "python3"})
+        class Printer(PythonCodePrinter):
+            def _print_Pow(self, expr: sp.Pow, rational: bool = False) -> str:
+                # numba raises ZeroDivisionError for x**(-n) at x = 0 even under error_model="numpy";
+                # 1.0/x**n gives inf there instead (a state where a closure's denominator vanishes)
+                exp = expr.exp
+                if exp.is_number and exp.is_negative:
+                    return f"(1.0/({self._print(sp.Pow(expr.base, -exp, evaluate=False))}))"
+                return super()._print_Pow(expr, rational=rational)
+
+        self.printer = Printer({"fully_qualified_modules": True, "full_prec": True, "standard": "python3"})
 
     def __call__(self, expr: sp.Expr) -> str:
         return self.printer.doprint(expr)

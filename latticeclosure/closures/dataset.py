@@ -271,8 +271,12 @@ def _validate(name, t, cols, meta, index, normalisation, rescale_time, extra) ->
     return Dataset(name, t, out, trapezoid_weights(t), meta)
 
 
-def as_datasets(data: Any, index: Any, **kwargs: Any) -> list[Dataset]:
-    """One dataset or a list of them, validated; names made unique (``name#2`` …)."""
+def as_datasets(data: Any, index: Any, *, distinct: bool = True, **kwargs: Any) -> list[Dataset]:
+    """One dataset or a list of them, validated; names made unique (``name#2`` …).
+
+    With ``distinct`` (the default) the same data given twice is refused (see :func:`refuse_duplicates`):
+    a joint fit or a cross-validation would silently count it twice.
+    """
     if isinstance(data, (list, tuple)) and not (
         isinstance(data, tuple) and len(data) == 2 and isinstance(data[1], Mapping)
     ):
@@ -282,6 +286,8 @@ def as_datasets(data: Any, index: Any, **kwargs: Any) -> list[Dataset]:
     if not items:
         raise DataError("no datasets given")
     out = [as_dataset(d, index, **kwargs) for d in items]
+    if distinct:
+        refuse_duplicates(out)
     seen: dict[str, int] = {}
     for d in out:
         if d.name in seen:
@@ -290,3 +296,46 @@ def as_datasets(data: Any, index: Any, **kwargs: Any) -> list[Dataset]:
         else:
             seen[d.name] = 1
     return out
+
+
+def content_hash(dataset: Dataset) -> str:
+    """SHA-256 of the dataset's times and concentration columns (names and bytes, in name order)."""
+    import hashlib
+
+    h = hashlib.sha256(np.ascontiguousarray(dataset.time, dtype=np.float64).tobytes())
+    for name in sorted(dataset.columns):
+        h.update(name.encode())
+        h.update(np.ascontiguousarray(dataset.columns[name], dtype=np.float64).tobytes())
+    return h.hexdigest()
+
+
+def run_identity(dataset: Dataset) -> tuple | None:
+    """(model, stoichiometry, seed, lattice, supercell) of a simulated run, or ``None`` when not all are known."""
+    meta = dataset.metadata
+    lattice = meta.get("lattice")
+    lattice = lattice.get("name") if isinstance(lattice, Mapping) else lattice
+    key = (meta.get("model"), meta.get("x_target"), meta.get("seed"), lattice,
+           tuple(meta["supercell"]) if isinstance(meta.get("supercell"), list) else meta.get("supercell"))
+    return None if any(v is None for v in key) else key
+
+
+def refuse_duplicates(datasets: Sequence[Dataset]) -> None:
+    """Raise :class:`DataError` when two datasets hold the same data or come from the same run.
+
+    Same data: equal content hashes. Same run: the same model, stoichiometry, seed, lattice and size.
+    """
+    by_hash: dict[str, str] = {}
+    by_run: dict[tuple, str] = {}
+    for d in datasets:
+        h = content_hash(d)
+        if h in by_hash:
+            raise DataError(f"datasets {by_hash[h]!r} and {d.name!r} hold the same data; give each run once")
+        by_hash[h] = d.name
+        run = run_identity(d)
+        if run is not None:
+            if run in by_run:
+                raise DataError(
+                    f"datasets {by_run[run]!r} and {d.name!r} are the same run (model {run[0]!r}, x = {run[1]:g}, "
+                    f"seed {run[2]}, lattice {run[3]}, size {list(run[4])}); give each run once"
+                )
+            by_run[run] = d.name

@@ -9,7 +9,8 @@ notice) — no manual clean-up is ever needed. On file systems without ``flock``
 systems) the pid in the file is checked instead.
 
 Worker processes forked by a run share its lock (the lock belongs to the open file, which they
-inherit), so the directory stays locked until the last of them has exited.
+inherit), so the directory stays locked until the last of them has exited. Within one process the
+lock is re-entrant: a study that locks its directory may call a sweep that locks it again.
 """
 
 from __future__ import annotations
@@ -81,9 +82,21 @@ class RunLock:
         self.path = self.directory / name
         self.purpose = purpose
         self._fd: int | None = None
+        self._nested = False
         self.took_over: dict[str, Any] | None = None
 
+    #: Locks this process holds: lock-file path → (pid, count); re-entrant within the process.
+    _held: dict[str, list[int]] = {}
+
+    def _key(self) -> str:
+        return os.path.realpath(self.path)
+
     def acquire(self) -> "RunLock":
+        held = RunLock._held.get(self._key())
+        if held is not None and held[0] == os.getpid():
+            held[1] += 1
+            self._nested = True
+            return self
         try:
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o644)
         except OSError as exc:
@@ -104,6 +117,7 @@ class RunLock:
             os.close(fd)
             raise
         self._fd = fd
+        RunLock._held[self._key()] = [os.getpid(), 1]
         if self.took_over:
             print(f"notice: {self.directory}: taking over the stale lock of process {self.took_over.get('pid')} "
                   "(it is no longer running)", file=sys.stderr)
@@ -146,8 +160,15 @@ class RunLock:
 
     def release(self) -> None:
         """Remove the lock file and release the lock (idempotent)."""
+        if self._nested:
+            self._nested = False
+            held = RunLock._held.get(self._key())
+            if held is not None:
+                held[1] -= 1
+            return
         if self._fd is None:
             return
+        RunLock._held.pop(self._key(), None)
         fd, self._fd = self._fd, None
         with contextlib.suppress(OSError):
             if self._read(fd) and self._read(fd).get("pid") == os.getpid():  # type: ignore[union-attr]

@@ -119,6 +119,9 @@ def quick_tasks(ising_plugin):
 
 
 def test_a_held_directory_is_refused_and_a_stale_lock_taken_over(tmp_path, quick_tasks, capsys):
+    import subprocess
+    import sys
+
     from latticeclosure.errors import OutputDirectoryError
     from latticeclosure.io.runlock import LOCK_NAME, RunLock
     from latticeclosure.simulation import run_tasks
@@ -126,11 +129,24 @@ def test_a_held_directory_is_refused_and_a_stale_lock_taken_over(tmp_path, quick
     backend, tasks = quick_tasks()
     out = tmp_path / "out"
     out.mkdir()
-    with RunLock(out, "test"):
-        with pytest.raises(OutputDirectoryError, match=f"in use by process {os.getpid()}"):
+    holder = subprocess.Popen([sys.executable, "-c", "import sys, time\nfrom latticeclosure.io.runlock import RunLock\n"
+                               f"lock = RunLock({str(out)!r}, 'sweep').acquire()\nprint('held', flush=True)\n"
+                               "time.sleep(60)"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(OutputDirectoryError, match=f"in use by process {holder.pid}"):
             run_tasks(tasks, backend, out_dir=out, resume=True)
-    (out / LOCK_NAME).write_text(json.dumps({"pid": 2**22 + 12345, "host": "x", "purpose": "sweep"}))
-    result = run_tasks(tasks, backend, out_dir=out, resume=True)  # nobody holds the flock: stale
+    finally:
+        holder.kill()
+        holder.wait()
+    with RunLock(out, "test"):  # re-entrant within one process (a study locking its sweep's directory)
+        with RunLock(out, "nested"):
+            pass
+        assert (out / LOCK_NAME).exists()
+    assert not (out / LOCK_NAME).exists()
+    # the holder was killed: its lock file is left, but nobody holds the flock any more — stale
+    (out / LOCK_NAME).write_text(json.dumps({"pid": holder.pid, "host": "x", "purpose": "sweep"}))
+    result = run_tasks(tasks, backend, out_dir=out, resume=True)
     assert len(result.ran) == 2
     assert "taking over the stale lock" in capsys.readouterr().err
     assert not (out / LOCK_NAME).exists()
@@ -187,3 +203,24 @@ def test_worker_helpers_exit_orphans_and_map_signals_to_statuses(monkeypatch):
         with pytest.raises(workers.Terminated):
             os.kill(os.getpid(), signal.SIGTERM)
             time.sleep(1)
+
+
+def test_a_corrupt_chain_checkpoint_of_infer_is_set_aside_and_that_chain_restarts(tmp_path):
+    from latticeclosure.closedmodel import close_equations
+    from latticeclosure.equations import generate_equations
+    from latticeclosure.inference.run import run_inference
+
+    eqs = generate_equations("triangular", ["+", "-"], "swap", 2, exclude_closed=True)
+    model = close_equations(eqs, "pair")
+    t = np.linspace(0, 1, 21)
+    sol = model.solve(t, {"C++": 0.40, "C--": 0.15, "C+-": 0.225}, [1.2, 0.7, 0.9, 0.4, 0.8, 0.5, 1.1, 0.6])
+    data = {"time": t, **{n: sol[n] for n in model.window_names}}
+    settings = {"samples": 60, "chains": 2, "n_starts": 2, "segment": 20}
+    fresh = run_inference({"pair": model}, data, settings, out_dir=tmp_path / "a")
+    out = tmp_path / "b"
+    run_inference({"pair": model}, data, settings, out_dir=out)
+    chain0 = out / "chains" / "pair_chain0.npz"
+    chain0.write_bytes(chain0.read_bytes()[:100])  # truncated
+    resumed = run_inference({"pair": model}, data, settings, out_dir=out, resume=True)
+    assert (out / "chains" / "pair_chain0.npz.corrupt").exists()
+    assert np.array_equal(resumed["pair"].chains, fresh["pair"].chains)  # chain 0 restarted, bit for bit

@@ -111,6 +111,12 @@ EVERY_COMMAND = [
     ["anneal", "-x", "nan", "--model", TEST_MODEL],
     ["sweep", "-x", "0.5", "--model", TEST_MODEL, "--backend", "nope"],
     ["run", "--model", "nope"],
+    ["infer", "data.npz", "--closure", "pair", "pair", "--out", "o"],
+    ["infer", "data.npz", "--closure", "pair", "--out", ""],
+    ["infer", "data.npz", "--closure", "pair", "--seed", "-1", "--out", "o"],
+    ["infer", "data.npz", "--closure", "pair", "--variables", "C++", "C++", "--out", "o"],
+    ["infer", "list.json", "--closure", "pair", "--out", "o"],
+    ["infer", "data.npz", "data.npz", "--closure", "pair", "--out", "o"],
 ]
 
 
@@ -126,6 +132,8 @@ def test_every_command_turns_bad_input_into_one_error_line(cli, tmp_path, args):
     (tmp_path / "list.json").write_text("[1, 2]")
     (tmp_path / "empty.npz").write_bytes(b"")
     (tmp_path / "class-rate.toml").write_text('[[rule]]\nfrom = "S"\nto = "I"\nrate = "CSI"\n')
+    t = np.linspace(0, 1, 5)
+    np.savez(tmp_path / "data.npz", time=t, **{"C++": 0.4 + 0 * t, "C--": 0.1 + 0 * t, "C+-": 0.25 + 0 * t})
     header = io.BytesIO()
     np.lib.format.write_array_header_1_0(header, {"descr": "<f8", "fortran_order": False, "shape": (2**50,)})
     with zipfile.ZipFile(tmp_path / "huge.npz", "w") as z:
