@@ -29,6 +29,7 @@ __all__ = [
     "CheckpointError",
     "CheckpointMismatchError",
     "ResourceLimitError",
+    "SteadyStateError",
 ]
 
 
@@ -125,3 +126,9 @@ class LatticeFileError(LatticeClosureError):
 
 class StructureError(LatticeClosureError):
     """A crystal-structure file that cannot be read or lacks the requested species or layer."""
+
+
+class SteadyStateError(LatticeClosureError):
+    """Fixed points, continuation and thresholds: a rate that is not a parameter of the model, an
+    empty or reversed range, a model without an absorbing state, a Newton iteration that cannot
+    converge, a closure whose limit at an absorbing state does not exist."""

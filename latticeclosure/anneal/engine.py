@@ -59,29 +59,17 @@ LONG_RUN_SECONDS = 600.0
 
 
 def estimated_memory(n_sites: int, n_records: int, n_classes: int, save_configurations: bool) -> int:
-    """Bytes an annealing run needs: per-site tables, the records and (optionally) the saved configurations."""
-    records = n_records * (n_classes + 4) * 8 * 2  # lists of rows, then the stacked arrays
-    configs = n_records * n_sites if save_configurations else 0
-    return int(n_sites * BYTES_PER_SITE + records + configs)
+    """Bytes an annealing run needs (:func:`latticeclosure.simulation.resources.estimated_memory`)."""
+    from ..simulation.resources import estimated_memory as estimate
+
+    return estimate(n_sites, n_records, n_classes, save_configurations, BYTES_PER_SITE)
 
 
 def check_memory(needed: int, what: str) -> None:
-    """Refuse a run whose estimated memory exceeds what the machine has available.
+    """See :func:`latticeclosure.simulation.resources.check_memory`."""
+    from ..simulation.resources import check_memory as check
 
-    Raises
-    ------
-    ResourceLimitError
-    """
-    from ..errors import ResourceLimitError
-    from ..io.npzfile import available_memory
-    from ..io.reading import format_bytes
-
-    free = available_memory()
-    if free is not None and needed > 0.8 * free:
-        raise ResourceLimitError(
-            f"{what} would need about {format_bytes(needed)} of memory; this machine has "
-            f"{format_bytes(free)} available; use a smaller lattice, fewer records or no saved configurations"
-        )
+    check(needed, what)
 
 
 def estimated_seconds(total_steps: int) -> float:

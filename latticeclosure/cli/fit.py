@@ -2,7 +2,7 @@
 
 Examples::
 
-    latticeclosure fit runs/x*.npz --closure power-law --regularisation hard        # joint fit
+    latticeclosure fit runs/x*.npz --closure power-law --preset hard              # joint fit
     latticeclosure fit runs/x*.npz --closure power-law --per-dataset
     latticeclosure fit runs/x*.npz --closure pair-corrected --cv --compare pair power-law kirkwood
     latticeclosure fit runs/x0.50.npz --table-ii                                    # soft/hard/PA
@@ -59,7 +59,7 @@ def read_data_file(path: str) -> Any:
         raise DataError(f"data file {p} does not exist")
     suffix = p.suffix.lower()
     if suffix == ".npz":
-        with NpzReader(p, "data file", DataError, max_ndim=2) as z:
+        with NpzReader(p, "data file", DataError, max_ndim=3) as z:
             if "metadata" in z and "concentrations" in z:
                 is_trajectory = True
             else:
@@ -150,8 +150,9 @@ class FitCommand:
                             help="closure family or preset (default power-law)")
         parser.add_argument("--closure-option", action="append", default=[], type=parse_key_value, metavar="KEY=VALUE",
                             help="option for the closure's configure() (VALUE parsed as JSON when possible); repeatable")
-        parser.add_argument("--regularisation", "--regularization", choices=("soft", "hard"), default=None,
-                            help="power-law preset: soft (β1=−∞, β2=∞, δ=6) or hard (β1=0, β2=δ=2)")
+        parser.add_argument("--preset", "--regularisation", "--regularization", dest="preset", choices=("soft", "hard"),
+                            default=None, help="power-law preset (the closure option preset=): soft (β1=−∞, β2=∞, δ=6) "
+                            "or hard (β1=0, β2=δ=2)")
         parser.add_argument("--degree", type=_degree, default=argparse.SUPPRESS,
                             help="power-law degree constraint: pair (default), paper (1 everywhere), none, or a number")
         parser.add_argument("--delta", type=float, default=None, help="upper bound of numerator exponents")
@@ -168,7 +169,12 @@ class FitCommand:
         parser.add_argument("--classes", nargs="+", default=None, metavar="CLASS", help="only these classes")
         mode = parser.add_mutually_exclusive_group()
         mode.add_argument("--per-dataset", action="store_true", help="fit each dataset separately")
-        mode.add_argument("--cv", action="store_true", help="leave-one-dataset-out cross-validation")
+        mode.add_argument("--cv", action="store_true",
+                          help="leave-one-dataset-out cross-validation of --closure and --compare; the family is "
+                          "chosen by nested cross-validation (the choice never sees the held-out dataset)")
+        parser.add_argument("--no-nested", action="store_true",
+                            help="with --cv: skip the nested selection (faster; the best family is then chosen on the "
+                            "same folds, an optimistic estimate)")
         mode.add_argument("--table-ii", action="store_true", help="soft and hard power-law exponents beside PA")
         parser.add_argument("--compare", nargs="*", default=["pair"], metavar="NAME",
                             help="closures to compare with (evaluation and --cv; default: pair)")
@@ -186,8 +192,8 @@ class FitCommand:
     # -- helpers
     def _family_options(self, args: argparse.Namespace) -> dict[str, Any]:
         opts = dict(args.closure_option)
-        if args.regularisation:
-            opts["preset"] = args.regularisation
+        if args.preset:
+            opts["preset"] = args.preset
         if hasattr(args, "degree"):
             opts["degree"] = args.degree
         for key in ("delta", "beta1", "beta2"):
@@ -313,9 +319,17 @@ class FitCommand:
                 datasets.append(as_dataset(r["columns"], index, name=Path(path).stem, metadata=r.get("metadata"), extra="ignore"))
             else:
                 datasets.append(as_dataset(r, index, name=getattr(r, "name", None) or Path(path).stem, extra="ignore"))
+        # folds and tables in the order of the stoichiometry (then the file name)
+        order = sorted(range(len(datasets)), key=lambda k: (datasets[k].x if datasets[k].x is not None else float("inf"),
+                                                            datasets[k].name))
+        datasets = [datasets[k] for k in order]
+        files = [str(args.data[k]) for k in order]
+        from ..closures.dataset import refuse_duplicates
+
+        refuse_duplicates(datasets)
         fit_kw = {"n_starts": args.n_starts, "seed": args.seed, "canonical": args.canonical}
         family = resolve_closure(args.closure, **self._family_options(args))
-        out: dict[str, Any] = {"closure": family.name, "datasets": [d.name for d in datasets],
+        out: dict[str, Any] = {"closure": family.name, "datasets": [d.name for d in datasets], "files": files,
                                "lattice": index.lattice.name, "species": list(index.species)}
         text: list[str] = []
         if args.table_ii:
@@ -325,10 +339,24 @@ class FitCommand:
             text.append(table.format())
         elif args.cv:
             fams = [family] + [resolve_closure(n) for n in args.compare if n != family.name]
-            cv = cross_validate(fams, datasets, index, args.classes, **fit_kw)
+            nested = not args.no_nested and len(fams) > 1 and len(datasets) >= 3
+            if not args.no_nested and len(fams) > 1 and len(datasets) < 3:
+                text.append("note: the nested selection needs at least three datasets; this one is not nested")
+            cv = cross_validate(fams, datasets, index, args.classes, nested=nested, **fit_kw)
             out["cross_validation"] = cv.to_json()
-            text.append("leave-one-dataset-out E (eq. 30) on each held-out dataset:")
+            out["cv_selection_nested"] = nested
+            text.append("files: " + ", ".join(files))
+            text.append("leave-one-dataset-out E (eq. 30) on each held-out dataset"
+                        + (" ('nested': the family chosen by an inner cross-validation without that dataset):" if nested else ":"))
             text.append(cv.format())
+            if nested:
+                text.append(f"nested estimate of the selected family's held-out E: mean {out['cross_validation']['nested_mean_E']:.4g}")
+            else:
+                text.append(f"lowest mean held-out E: {cv.best()} (chosen on the same folds: not nested)")
+            negative = {k: v for k, v in cv.negative().items() if v}
+            if negative:
+                text.append("held-out predictions below zero (records × classes): "
+                            + ", ".join(f"{k}: {v}" for k, v in negative.items()))
         else:
             results: list[CalibrationResult] = []
             if conforms(family, FittableClosure):

@@ -39,7 +39,9 @@ BUILTIN_COMMANDS: tuple[str, ...] = (
     "close",
     "fit",
     "anneal",
+    "kmc",
     "sweep",
+    "threshold",
     "data",
     "infer",
 )

@@ -25,13 +25,19 @@ class RunCommand:
         parser.add_argument("--out", metavar="DIR", help="output directory (default: ./latticeclosure-run-<timestamp>)")
         parser.add_argument("--model", default=None, help="registered model (default: the default model)")
         parser.add_argument("--size", "-L", type=int, default=None, metavar="L", help="lattice side (default: the study's)")
-        parser.add_argument("--seed", type=int, default=None, help="seed of every simulation (default: the study's, 0)")
+        seeds = parser.add_mutually_exclusive_group()
+        seeds.add_argument("--seed", type=int, default=None, help="seed of every simulation (default: the study's, 0)")
+        seeds.add_argument("--seeds", type=int, nargs="+", default=None, metavar="S",
+                           help="independent seeds per grid point (as in 'sweep --seeds'): every error is reported "
+                           "as mean ± standard error over them")
         parser.add_argument("--grid", "--stoichiometries", dest="grid", type=float, nargs="+", metavar="VALUE",
                             help="grid values (stoichiometries for composition-conserving models; default: the study's)")
         parser.add_argument("--workers", type=int, default=None, help="parallel simulations (default: CPU cores)")
         group = parser.add_mutually_exclusive_group()
         group.add_argument("--overwrite", action="store_true", help="reuse a non-empty output directory, replacing results")
         group.add_argument("--resume", action="store_true", help="continue an interrupted run in DIR, keeping finished datasets")
+        parser.add_argument("--nested", action="store_true",
+                            help="choose the cross-validated family by nested cross-validation (slower; honest)")
         parser.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
         parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
@@ -57,7 +63,9 @@ class RunCommand:
                 out,
                 size=args.size,
                 seed=args.seed,
+                seeds=args.seeds,
                 values=args.grid,
+                nested=True if args.nested else None,
                 workers=args.workers,
                 overwrite=args.overwrite,
                 resume=args.resume,
@@ -80,7 +88,7 @@ class RunCommand:
         print(f"  datasets {result.out_dir / 'datasets'}/")
         if (result.out_dir / "figures").exists():
             print(f"  figures  {result.out_dir / 'figures'}/")
-        totals = {k: sum(v) for k, v in s["E"].items()}
+        totals = {k: s["E_total"][k] for k in s["E"]}
         print(f"total E over the {s['grid']['parameter']} grid: " + ", ".join(f"{k} {v:.3g}" for k, v in totals.items()))
         if "best_cv_family" in s:
             print(f"best cross-validated family: {s['best_cv_family']}")

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import itertools
 import warnings
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -298,6 +298,7 @@ def close_equations(
     per_class: Mapping[str, Any] | None = None,
     eliminate: Any = "first",
     check_conservation: bool = True,
+    conserve: bool | Sequence[str] = False,
 ) -> "ClosedModel":
     """Close a generated hierarchy with a closure and return the closed model.
 
@@ -321,6 +322,11 @@ def close_equations(
     check_conservation : bool
         Verify ``Σ_c m_c rhs_c = 0`` per window shape before eliminating (a shape that fails keeps
         all its classes, with a warning).
+    conserve : bool or sequence of str
+        Impose the composition laws of a composition-conserving dynamics exactly (see
+        :func:`latticeclosure.closedmodel.conservation.impose_conservation`; a sequence names the
+        state classes whose equations the laws replace). :meth:`ClosedModel.conservation_report`
+        tells which laws a closed model breaks.
 
     Returns
     -------
@@ -359,7 +365,7 @@ def close_equations(
     eliminated = normalisation_eliminations(window_classes, eliminate, window.symbols)
     if eliminated and check_conservation:
         _keep_unconserved(equations, window, eliminated)
-    return ClosedModel(
+    model = ClosedModel(
         equations=equations,
         window_classes=window_classes,
         symbols=window.symbols,
@@ -373,6 +379,11 @@ def close_equations(
         provenance=provenance,
         closure_label=_closure_name(default) if default is not None else "per-class",
     )
+    if conserve:
+        from .conservation import impose_conservation
+
+        model = impose_conservation(model, None if conserve is True else list(conserve))
+    return model
 
 
 class _Window:

@@ -27,6 +27,7 @@ from .build import TermProvenance
 if TYPE_CHECKING:  # pragma: no cover
     from .compile import CompiledModel
     from .integrate import Solution
+    from .conservation import ConservationReport
     from .linear import ClosedForm, LinearSystem
 
 __all__ = ["ClosedModel"]
@@ -82,6 +83,7 @@ class ClosedModel:
         closure_names: dict[str, str],
         provenance: list[TermProvenance],
         closure_label: str,
+        conserved_by: dict[str, str] | None = None,
     ) -> None:
         self.equations = equations
         self.window_classes = list(window_classes)
@@ -95,6 +97,8 @@ class ClosedModel:
         self.closure_names = dict(closure_names)
         self.provenance = list(provenance)
         self.closure_label = closure_label
+        #: Conserved quantity → the class whose equation the conservation law replaced (``conserve=True``).
+        self.conserved_by = dict(conserved_by or {})
         self.state_names = [n for n in self.window_names if n not in eliminated]
         self.state_symbols = [self.symbols[n] for n in self.state_names]
         # eliminated classes in the state symbols (they were written in other window classes, all
@@ -221,6 +225,13 @@ class ClosedModel:
             f"ClosedModel(closure={self.closure_label!r}, state={self.state_names}, "
             f"parameters={self.parameter_names})"
         )
+
+    # ---------------------------------------------------------------- conservation (see .conservation)
+    def conservation_report(self) -> "ConservationReport":
+        """Which composition laws of the exact hierarchy the model keeps under the drift relations."""
+        from .conservation import conservation_report
+
+        return conservation_report(self)
 
     # ---------------------------------------------------------------- linearity (see .linear)
     def linear_system(self, full: bool = False) -> "LinearSystem | None":

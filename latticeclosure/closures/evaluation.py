@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
 import numpy as np
@@ -76,6 +76,7 @@ class Evaluation:
     closure: str
     J: dict[str, dict[str, float]]          # dataset → class → J
     metadata: dict[str, dict[str, Any]]
+    negative: dict[str, int] = field(default_factory=dict)   # dataset → records × classes predicted < 0
 
     @property
     def E(self) -> dict[str, float]:
@@ -104,7 +105,7 @@ class Evaluation:
         return rows
 
     def to_json(self) -> dict[str, Any]:
-        return {"closure": self.closure, "E": self.E, "E_mean": self.E_mean, "J": self.J}
+        return {"closure": self.closure, "E": self.E, "E_mean": self.E_mean, "J": self.J, "negative_predictions": self.negative}
 
 
 def evaluate(
@@ -118,7 +119,8 @@ def evaluate(
     rescale_time: bool = True,
     extra: str = "error",
 ) -> Evaluation:
-    """J_i = ½∫(g_i − C_i)² dt per class and E = mean_i J_i per dataset, for any closure.
+    """J_i = ½∫(g_i − C_i)² dt per class and E = mean_i J_i per dataset, for any closure; also how many
+    predicted values are negative (:attr:`Evaluation.negative`: a fitted closure extrapolating badly).
 
     ``closure`` may be a family object, a registered name, or a :class:`CalibrationResult` (its
     pinned closure). Parametric closures need fitted (pinned) parameters or ``params``.
@@ -130,13 +132,17 @@ def evaluate(
     names = target_classes(index, datasets, classes)
     out: dict[str, dict[str, float]] = {}
     meta = {}
+    negative: dict[str, int] = {}
     for d in datasets:
         js = {}
+        neg = 0
         for c in names:
             g = closure_values(fam, c, index, d, params)
             js[c] = 0.5 * float(np.sum(d.weights * (g - d.columns[c]) ** 2))
+            neg += int(np.count_nonzero(g < 0))
         out[d.name] = js
         meta[d.name] = {"x": d.x}
-    return Evaluation(fam.name, out, meta)
+        negative[d.name] = neg
+    return Evaluation(fam.name, out, meta, negative)
 
 

@@ -31,7 +31,7 @@ import numpy as np
 
 from ..errors import DataError, LatticeClosureError
 from ..io.atomic import atomic_write
-from .trajectory import SCHEMA, Trajectory
+from .trajectory import ANNEALING_METADATA, PHYSICAL_TIME, SCHEMA, Trajectory
 
 __all__ = ["write_csv", "read_csv", "ARRAY_COLUMNS"]
 
@@ -196,10 +196,15 @@ def read_csv(
     else:
         t = arrays["step"].astype(float)
         rescale_time = True
+    physical = meta.get("time_unit") == PHYSICAL_TIME
     if rescale_time:
         span = float(t[-1] - t[0]) if n > 1 else 0.0
         t = (t - t[0]) / span if span > 0 else np.zeros_like(t)
-    elif np.any(t < -1e-12) or np.any(t > 1 + 1e-12):
+        if physical:  # no longer physical time: the fraction of the run
+            meta["time_unit"] = "physical time, rescaled to the fraction of the run"
+            for key in ANNEALING_METADATA:
+                meta.setdefault(key, None)
+    elif not physical and (np.any(t < -1e-12) or np.any(t > 1 + 1e-12)):
         raise DataError(
             f"{where}: column 'time' must be the fraction of the run in [0, 1]; pass rescale_time=True "
             "(CLI: --rescale-time) to map it onto [0, 1]"

@@ -6,20 +6,23 @@ an array ``metadata``: a 0-d unicode string with the JSON metadata. It loads wit
 atomic (temporary file + ``os.replace``); loads are validated and raise :class:`DataError` with a
 specific message.
 
-Arrays (``n`` records, ``m`` classes):
+Arrays (``n`` records, ``m`` classes, ``R`` replicas):
 
-================== ============= =========================================================
-name               shape, dtype  meaning
-================== ============= =========================================================
-step               (n,) int64    attempted swaps done at the record (non-decreasing, ≥ 0)
-time               (n,) float64  fraction of the run in [0, 1] (non-decreasing)
-concentrations     (n, m) f8     C_c of every class, columns in metadata ``classes`` order
-temperature        (n,) float64  optional; temperature of the last attempt (≥ 0)
-energy_per_site    (n,) float64  optional; energy / number of sites
-acceptance         (n,) float64  optional; accepted / attempted swaps since the previous record
-final_configuration (N,) int8    optional; species index of every site at the end
-configurations     (n, N) int8   optional; the configuration at every record
-================== ============= =========================================================
+====================== ============= =========================================================
+name                   shape, dtype  meaning
+====================== ============= =========================================================
+step                   (n,) int64    attempted swaps (events) done at the record (non-decreasing, ≥ 0)
+time                   (n,) float64  fraction of the run in [0, 1] (non-decreasing); the physical
+                                     time when ``time_unit`` is ``"physical time"``
+concentrations         (n, m) f8     C_c of every class, columns in metadata ``classes`` order
+temperature            (n,) float64  optional; temperature of the last attempt (≥ 0)
+energy_per_site        (n,) float64  optional; energy / number of sites
+acceptance             (n,) float64  optional; accepted / attempted swaps since the previous record
+final_configuration    (N,) int8     optional; species index of every site at the end
+configurations         (n, N) int8   optional; the configuration at every record
+replica_step           (R, n) int64  optional (with the next): events of every replica
+replica_concentrations (R, n, m) f8  optional: per replica (``concentrations`` is their mean)
+====================== ============= =========================================================
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ import numpy as np
 from ..errors import DataError, UnknownNameError
 from ..io.atomic import write_bytes_atomic
 
-__all__ = ["Trajectory", "SCHEMA", "load_trajectory", "NORMALISATION_TOLERANCE"]
+__all__ = ["Trajectory", "SCHEMA", "load_trajectory", "NORMALISATION_TOLERANCE", "PHYSICAL_TIME"]
 
 SCHEMA = "latticeclosure.trajectory/1"
 
@@ -47,17 +50,22 @@ REQUIRED_METADATA = (
     "lattice",
     "supercell",
     "seed",
-    "schedule",
     "species",
-    "x_target",
-    "x_realised",
     "normalisation",
     "time_unit",
     "classes",
     "shapes",
 )
+#: Annealing fields: required unless ``time_unit`` is :data:`PHYSICAL_TIME` (then absent means null).
+ANNEALING_METADATA = ("schedule", "x_target", "x_realised")
+#: ``time_unit`` of simulations in physical time (kinetic Monte Carlo): ``time`` is then the physical
+#: time of every record (≥ 0, non-decreasing) instead of the fraction of the run.
+PHYSICAL_TIME = "physical time"
 CLASS_FIELDS = ("name", "shape", "size", "sites", "states", "multiplicity")
 RECORD_ARRAYS = ("step", "time", "temperature", "energy_per_site", "acceptance")
+#: Optional per-replica arrays (first axis: replica) of runs with several independent replicas,
+#: whose ``concentrations`` are then the replica mean.
+REPLICA_ARRAYS = ("replica_step", "replica_concentrations")
 OPTIONAL_RECORD_ARRAYS = ("temperature", "energy_per_site", "acceptance")
 
 
@@ -311,7 +319,7 @@ class Trajectory:
             raise DataError(f"{where} does not exist")
         if path.is_dir():
             raise DataError(f"{where} is a directory, not a trajectory file")
-        with NpzReader(path, "trajectory file", DataError, kinds="biufUS", max_ndim=2) as archive:
+        with NpzReader(path, "trajectory file", DataError, kinds="biufUS", max_ndim=3) as archive:
             if "metadata" not in archive:
                 raise DataError(f"{where} has no 'metadata' entry; it is not a latticeclosure trajectory")
             if archive.shape("metadata") != () or archive.dtype("metadata").kind not in "US":
@@ -385,7 +393,10 @@ def load_trajectory(path: str | os.PathLike) -> Trajectory:
 
 # ---------------------------------------------------------------------------------- validation
 def _validate_metadata(meta: Mapping[str, Any], where: str) -> None:
-    missing = [k for k in REQUIRED_METADATA if k not in meta]
+    required = REQUIRED_METADATA
+    if meta.get("time_unit") != PHYSICAL_TIME:
+        required = REQUIRED_METADATA + ANNEALING_METADATA
+    missing = [k for k in required if k not in meta]
     if "schema" in meta and meta["schema"] != SCHEMA:
         raise DataError(
             f"{where} has schema {meta['schema']!r}; this version of latticeclosure reads {SCHEMA!r}"
@@ -404,7 +415,7 @@ def _validate_metadata(meta: Mapping[str, Any], where: str) -> None:
     ):
         raise DataError(f"{where}: 'species' must list at least two distinct names, got {species!r}")
     for key in ("x_target", "x_realised"):
-        v = meta[key]
+        v = meta.get(key)
         if v is not None and (not isinstance(v, (int, float)) or not 0 <= v <= 1):
             raise DataError(f"{where}: {key} must be a number in [0, 1] or null, got {v!r}")
     if not isinstance(meta["time_unit"], str):
@@ -554,7 +565,10 @@ def _validate_arrays(meta: Mapping[str, Any], arrays: Mapping[str, np.ndarray], 
     if (np.diff(step) < 0).any():
         raise DataError(f"{where}: array 'step' must be non-decreasing")
     time = arrays["time"].astype(float)
-    if (time < -1e-12).any() or (time > 1 + 1e-12).any():
+    if meta["time_unit"] == PHYSICAL_TIME:
+        if (time < 0).any():
+            raise DataError(f"{where}: array 'time' (physical time) has negative values")
+    elif (time < -1e-12).any() or (time > 1 + 1e-12).any():
         raise DataError(f"{where}: array 'time' must be the fraction of the run, in [0, 1]")
     if (np.diff(time) < 0).any():
         raise DataError(f"{where}: array 'time' must be non-decreasing")
@@ -572,6 +586,7 @@ def _validate_arrays(meta: Mapping[str, Any], arrays: Mapping[str, np.ndarray], 
             f"({conc[r, c]:.3g}) at record {r}"
         )
     _check_normalisation(meta, conc, where)
+    _validate_replicas(meta, arrays, n, m, where)
     q = len(meta["species"])
     n_sites = meta.get("n_sites")
     for name, ndim in (("final_configuration", 1), ("configurations", 2)):
@@ -586,6 +601,27 @@ def _validate_arrays(meta: Mapping[str, Any], arrays: Mapping[str, np.ndarray], 
             raise DataError(f"{where}: array {name!r} has {arr.shape[-1]} sites; metadata says n_sites = {n_sites}")
         if arr.size and (arr.min() < 0 or arr.max() >= q):
             raise DataError(f"{where}: array {name!r} holds species indices outside 0..{q - 1}")
+
+
+def _validate_replicas(meta: Mapping[str, Any], arrays: Mapping[str, np.ndarray], n: int, m: int, where: str) -> None:
+    present = [k for k in REPLICA_ARRAYS if k in arrays]
+    if not present:
+        return
+    if len(present) != len(REPLICA_ARRAYS):
+        raise DataError(f"{where}: per-replica arrays come together ({', '.join(REPLICA_ARRAYS)}); got only {present}")
+    steps, conc = arrays["replica_step"], arrays["replica_concentrations"]
+    r = steps.shape[0] if steps.ndim == 2 else -1
+    if steps.ndim != 2 or steps.shape[1] != n or steps.dtype.kind not in "iu" or r < 1:
+        raise DataError(f"{where}: array 'replica_step' must be an integer array (replicas, {n}), got {steps.shape} {steps.dtype}")
+    if (steps < 0).any() or (np.diff(steps, axis=1) < 0).any():
+        raise DataError(f"{where}: array 'replica_step' must be non-negative and non-decreasing along each replica")
+    if conc.shape != (r, n, m) or conc.dtype.kind not in "fiu":
+        raise DataError(f"{where}: array 'replica_concentrations' has shape {conc.shape}; expected ({r}, {n}, {m})")
+    flat = conc.astype(float).reshape(r * n, m)
+    _finite(flat, "replica_concentrations", where)
+    if (flat < -1e-12).any():
+        raise DataError(f"{where}: array 'replica_concentrations' has negative values")
+    _check_normalisation(meta, flat, where)
 
 
 def _check_normalisation(meta: Mapping[str, Any], conc: np.ndarray, where: str) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterator, Mapping, Sequence
 
@@ -18,7 +19,7 @@ import sympy as sp
 from ..errors import LatticeClosureError
 from .reactions import ROLE_ACTIVE, ROLE_CATALYST, ROLE_PARTNER, ROLE_WINDOW
 
-__all__ = ["Event", "SwapDynamics", "FlipDynamics", "FlipRule", "load_flip_spec", "FlipSpecError"]
+__all__ = ["Event", "SwapDynamics", "FlipDynamics", "FlipRule", "load_flip_spec", "FlipSpecError", "rate_expression"]
 
 
 class FlipSpecError(LatticeClosureError):
@@ -136,47 +137,80 @@ class SwapDynamics:
 
 @dataclass(frozen=True)
 class FlipRule:
-    """``source → target`` at ``rate``; per neighbour in state ``catalyst`` if given, else spontaneous."""
+    """``source → target`` at ``rate``; per neighbour in state ``catalyst`` if given, else spontaneous.
+
+    ``rate`` is the text of a rate expression: a parameter name (``"tau"``), a non-negative number
+    (``"1/2"``) or an expression of named parameters and numbers (``"lam/4"``), parsed safely with
+    sympy (see :mod:`latticeclosure.expressions`); :func:`load_flip_spec` stores it in sympy's
+    canonical form, with decimal numbers as exact rationals.
+    """
 
     source: str
     target: str
     rate: str
     catalyst: str | None = None
 
+    @property
+    def rate_expression(self) -> sp.Expr:
+        """The rate as a sympy expression of its parameters."""
+        return rate_expression(self.rate, f"flip rule {self.source}->{self.target}")
 
-def _rate_name(value: Any, where: str) -> str:
-    """The rate of a flip rule: a non-negative number or a rate name.
+    @property
+    def parameters(self) -> tuple[str, ...]:
+        """Names of the parameters the rate depends on, sorted."""
+        return tuple(sorted(str(s) for s in self.rate_expression.free_symbols))
 
-    Text goes through the package's restricted expression parser
-    (:func:`latticeclosure.expressions.parse_expression`), and must come out as a number or a single
-    name; names that are Python keywords or the parser's functions and constants (``E`` would be
-    Euler's number) are refused.
+    def rate_value(self, values: Mapping[str, float]) -> float:
+        """The numeric rate for parameter values ``values`` (a mapping name → number).
+
+        Raises
+        ------
+        FlipSpecError
+            A parameter without a value, or a rate that comes out negative, complex or not finite.
+        """
+        expr = self.rate_expression
+        missing = [p for p in self.parameters if p not in values]
+        if missing:
+            raise FlipSpecError(f"flip rule {self.source}->{self.target} (rate {self.rate}) needs a value for {missing}")
+        value = complex(expr.evalf(subs={sp.Symbol(p): float(values[p]) for p in self.parameters}))
+        if value.imag != 0 or not math.isfinite(value.real) or value.real < 0:
+            raise FlipSpecError(
+                f"flip rule {self.source}->{self.target}: rate {self.rate} = {value.real if value.imag == 0 else value} "
+                "is not a finite non-negative number for the given parameter values"
+            )
+        return float(value.real)
+
+
+@lru_cache(maxsize=1024)
+def rate_expression(text: str, where: str = "flip rule") -> sp.Expr:
+    """Parse a rate expression (names, numbers, + - * / ^, the whitelisted functions) exactly.
+
+    Decimal numbers become exact rationals. A rate that is a number must be finite and non-negative.
+
+    Raises
+    ------
+    FlipSpecError
     """
-    from ..expressions import check_parameter_name, parse_expression
+    from ..expressions import parse_expression
 
+    expr = parse_expression(str(text), parameters=None, rational=True, where=f"{where}: rate", error=FlipSpecError)
+    if expr.is_number and not (expr.is_real and expr.is_finite and expr >= 0):
+        raise FlipSpecError(f"{where}: rate must be non-negative and finite, got {text!r}")
+    return expr
+
+
+def _rate_text(value: Any, where: str) -> str:
+    """Canonical text of a rate given as a number or an expression."""
     if isinstance(value, bool):
-        raise FlipSpecError(f"{where}: rate must be a name or a non-negative number, got {value!r}")
+        raise FlipSpecError(f"{where}: rate must be a name, a non-negative number or an expression, got {value!r}")
     if isinstance(value, (int, float)):
         if not math.isfinite(value) or value < 0:
             raise FlipSpecError(f"{where}: rate must be non-negative and finite, got {value!r}")
-        return repr(float(value)) if not float(value).is_integer() else str(int(value))
+        exact = sp.Integer(value) if isinstance(value, int) else sp.Rational(repr(float(value)))
+        return sp.sstr(exact)
     if isinstance(value, str) and value.strip():
-        text = value.strip()
-        try:
-            num = float(text)
-        except ValueError:
-            pass
-        else:
-            return _rate_name(num, where)
-        if text.isidentifier():
-            check_parameter_name(text, where, FlipSpecError, what="rate")
-        expr = parse_expression(text, parameters=None, where=f"{where}: rate", error=FlipSpecError)
-        if isinstance(expr, sp.Symbol):
-            return check_parameter_name(expr.name, where, FlipSpecError, what="rate")
-        if expr.is_number:
-            return _rate_name(float(expr), where)
-        raise FlipSpecError(f"{where}: rate must be one name or a non-negative number, got {text!r:.60}")
-    raise FlipSpecError(f"{where}: rate must be a name or a non-negative number, got {value!r:.60}")
+        return sp.sstr(rate_expression(value.strip(), where))
+    raise FlipSpecError(f"{where}: rate must be a name, a non-negative number or an expression, got {value!r}")
 
 
 def load_flip_spec(source: str | Path | Mapping[str, Any] | Sequence[Mapping[str, Any]], species: Sequence[str]) -> list[FlipRule]:
@@ -187,7 +221,7 @@ def load_flip_spec(source: str | Path | Mapping[str, Any] | Sequence[Mapping[str
         [[rule]]
         from = "S"
         to = "I"
-        rate = "tau"        # a name, or a non-negative number
+        rate = "tau"        # a name, a non-negative number, or an expression ("lam/4")
         catalyst = "I"      # optional: the rate applies per neighbour in this state
 
         [[rule]]
@@ -236,7 +270,7 @@ def load_flip_spec(source: str | Path | Mapping[str, Any] | Sequence[Mapping[str
                 raise FlipSpecError(f"{where}: {label} state {state!r} is not one of the species {sp}")
         if src == tgt:
             raise FlipSpecError(f"{where}: 'from' and 'to' are the same state {src!r}")
-        rules.append(FlipRule(src, tgt, _rate_name(raw["rate"], where), None if cat is None else str(cat)))
+        rules.append(FlipRule(src, tgt, _rate_text(raw["rate"], where), None if cat is None else str(cat)))
     return rules
 
 

@@ -55,13 +55,15 @@ def _coefficient_text(coeff: Fraction) -> str:
     return f"({coeff.numerator}/{coeff.denominator})"
 
 
-def _rate_text(coeff: Fraction, rate: str) -> str:
-    """``2k1``; a numeric rate (a flip rule's ``rate = 1``) is multiplied in: ``2`` rather than ``21``."""
-    try:
-        value = Fraction(rate)
-    except ValueError:
-        return f"{_coefficient_text(coeff)}{rate}"
-    return _coefficient_text(coeff * value) or "1"
+def _factor_text(coeff: Fraction, rate: str) -> str:
+    """Coefficient and rate of a term: ``4k1``, ``(1/4)lam``, ``2(a + b)``, ``(1/2)`` (fixed rate)."""
+    from .generator import FIXED_RATE
+
+    if rate == FIXED_RATE:
+        return _coefficient_text(coeff)
+    if not rate.isidentifier():
+        rate = f"({rate})" if any(op in rate for op in "+-") else rate
+    return f"{_coefficient_text(coeff)}{rate}"
 
 
 def _ordered_terms(eqs: "RateEquations", lhs: str) -> list[tuple[Fraction, str, str]]:
@@ -80,7 +82,7 @@ def to_text(eqs: "RateEquations", details: bool = False) -> str:
     for cls in eqs.window_classes:
         parts = []
         for coeff, rate, var in _ordered_terms(eqs, cls.name):
-            body = f"{_rate_text(abs(coeff), rate)} {display_name(by_name[var])}"
+            body = f"{_factor_text(abs(coeff), rate)} {display_name(by_name[var])}".lstrip()
             if not parts:
                 parts.append(body if coeff > 0 else f"{_MINUS}{body}")
             else:
@@ -128,15 +130,16 @@ def _rename(expr: Any, eqs: "RateEquations") -> str:
 
 def to_latex(eqs: "RateEquations") -> str:
     r"""LaTeX ``align`` environment printed with sympy's LaTeX printer, terms in eq. (5) order."""
+    from .generator import FIXED_RATE
+
     names = {eqs.symbols[c.name]: latex_name(c) for c in eqs.variables}
     lines = []
     for cls in eqs.window_classes:
-        terms = [
-            sp.Mul(sp.Rational(c.numerator, c.denominator), sp.Symbol(r), eqs.symbols[v], evaluate=False)
-            if c != 1
-            else sp.Mul(sp.Symbol(r), eqs.symbols[v], evaluate=False)
-            for c, r, v in _ordered_terms(eqs, cls.name)
-        ]
+        terms = []
+        for c, r, v in _ordered_terms(eqs, cls.name):
+            factors = [] if c == 1 else [sp.Rational(c.numerator, c.denominator)]
+            factors += [] if r == FIXED_RATE else [eqs.term_rate(r)]
+            terms.append(sp.Mul(*factors, eqs.symbols[v], evaluate=False) if factors else eqs.symbols[v])
         rhs = sp.Add(*terms, evaluate=False) if terms else sp.Integer(0)
         body = sp.latex(rhs, order="none", symbol_names=names, mul_symbol=None)
         lines.append(r"\frac{d %s}{dt} &= %s" % (latex_name(cls), body))
@@ -253,12 +256,14 @@ def to_python(eqs: "RateEquations") -> str:
             lines.append(f"    out[..., {j}] = {pycode(expr)}")
     lines.append("    return out")
     lines.append("")
+    if any("math." in line for line in lines):  # rate expressions with exp, log, ... (sympy prints math.*)
+        lines.insert(lines.index("import numpy as np"), "import math")
     source = "\n".join(lines)
     verify_module(
         source,
         names={"np", "C", "k", "out", "rhs", "len", "float", "ValueError", "LATTICE", "SPECIES", "DYNAMICS", "WINDOW_SIZE",
                "EXCLUDE_CLOSED", "VARIABLES", "MULTIPLICITIES", "RATES", "REVERSE", "LHS", "math"},
         patterns=(r"v\d+", r"k\d+_"),
-        modules={"numpy"},
+        modules={"numpy", "math"},
     )
     return source

@@ -35,7 +35,7 @@ from ..classindex import ClassIndex
 from ..clusters import ClusterClass, Shape, validate_species
 from ..errors import LatticeClosureError, SizeLimitError
 from ..protocols import RuleDynamics, conforms
-from .dynamics import Event
+from .dynamics import Event, rate_expression
 from .reactions import Reaction, orbit_key
 
 __all__ = [
@@ -45,6 +45,8 @@ __all__ = [
     "generate_equations",
     "DEFAULT_MAX_WINDOW_SIZE",
     "DEFAULT_MAX_CLASSES",
+    "FIXED_RATE",
+    "split_rate",
 ]
 
 #: Largest window size generated unless the caller raises the limit.
@@ -237,14 +239,43 @@ class RateEquations:
     def _sym(self, cls: ClusterClass) -> sp.Symbol:
         return self.symbols.get(cls.name, sp.Symbol(cls.name))
 
+    def term_rate(self, label: str) -> sp.Expr:
+        """The rate factor of a term as an expression of the rate constants.
+
+        A term's rate label (the middle entry of :attr:`terms`) is a rate name, an expression of
+        rate parameters (flip specs such as ``rate = "lam*mu"``; numeric factors are folded into the
+        coefficient), or :data:`FIXED_RATE` (``"1"``) for a rate that is a fixed number.
+        """
+        names = {r.name: r.symbol for r in self.rates}
+        if label in names:
+            return names[label]
+        return _label_expression(label)
+
     def numeric_rhs(self, concentrations: Mapping[str, float], rates: Mapping[str, float] | float = 1.0) -> dict[str, float]:
-        """Evaluate the right-hand sides numerically (exact rational coefficients, float data)."""
+        """Evaluate the right-hand sides numerically (exact rational coefficients, float data).
+
+        ``rates`` maps rate names to values, or is one number used for every rate constant.
+        """
+        names = {r.name for r in self.rates}
+        values: dict[str, float] = {}
+
+        def value(label: str) -> float:
+            if label not in values:
+                if label in names:
+                    values[label] = float(rates if isinstance(rates, (int, float)) else rates[label])
+                else:
+                    expr = self.term_rate(label)
+                    subs = {
+                        s: float(rates if isinstance(rates, (int, float)) else rates[s.name]) for s in expr.free_symbols
+                    }
+                    values[label] = float(expr.evalf(subs=subs))
+            return values[label]
+
         out = {}
         for lhs, terms in self.terms.items():
             total = 0.0
             for coeff, rate, var in terms:
-                k = rates if isinstance(rates, (int, float)) else rates[rate]
-                total += float(coeff) * float(k) * float(concentrations[var])
+                total += float(coeff) * value(rate) * float(concentrations[var])
             out[lhs] = total
         return out
 
@@ -368,7 +399,7 @@ def generate_equations(
     used = {rid for (_, rid, _) in contrib}
     reactions = sorted((orbits[rid] for rid in used), key=lambda r: r.sort_key)
     _assign_rate_names(reactions, flip_rules is not None, naming_obj)
-    rates = _rates(reactions, reverse=flip_rules is None)
+    rates = _rates(reactions, rules=flip_rules is not None)
     _check_rate_names(rates, index)
     rid_to_name = {rid: orbits[rid].rate for rid in used}
     window_classes = index.classes_of_size(n)
@@ -376,10 +407,12 @@ def generate_equations(
     context_classes = [c for c in index.classes_of_size(n + 1) if c.name in var_names]
     all_vars = window_classes + context_classes
     symbols = {c.name: sp.Symbol(c.name) for c in all_vars}
-    terms = _terms(contrib, rid_to_name, window_classes, all_vars)
+    terms = _terms(contrib, rid_to_name, window_classes, all_vars, rules=flip_rules is not None)
     rate_syms = {r.name: r.symbol for r in rates}
+    labels = {r for tl in terms.values() for _, r, _ in tl}
+    label_expr = {r: rate_syms[r] if r in rate_syms else _label_expression(r) for r in labels}
     rhs = {
-        lhs: sp.Add(*[sp.Rational(c.numerator, c.denominator) * rate_syms[r] * symbols[v] for c, r, v in tl])
+        lhs: sp.Add(*[sp.Rational(c.numerator, c.denominator) * label_expr[r] * symbols[v] for c, r, v in tl])
         for lhs, tl in terms.items()
     }
     return RateEquations(
@@ -434,26 +467,42 @@ def _contributions(index: ClassIndex, lattice: Any, dyn: Any, flip_rules: Any, s
     return {k: v for k, v in contrib.items() if v != 0}, orbits
 
 
-def _rates(reactions: list[Reaction], reverse: bool) -> list[Rate]:
-    """One :class:`Rate` per rate name (in natural order), with its reverse rate for orbit rates."""
+def _rates(reactions: list[Reaction], rules: bool) -> list[Rate]:
+    """One :class:`Rate` per rate constant (in natural order), with its reverse rate for orbit rates.
+
+    Orbit rates (swap) are named per reaction orbit; rule rates (flip) are expressions whose free
+    symbols are the rate constants (``"lam/4"`` has the constant ``lam``).
+    """
     key_to_rate = {r.key: r.rate for r in reactions}
     by_name: dict[str, list[Reaction]] = {}
     for r in reactions:
-        by_name.setdefault(r.rate, []).append(r)
+        if rules:
+            for param in sorted(str(v) for v in rate_expression(r.rate).free_symbols):
+                by_name.setdefault(param, []).append(r)
+        else:
+            by_name.setdefault(r.rate, []).append(r)
     rates = []
     for name in sorted(by_name, key=_natural_key):
         rs = by_name[name]
-        rev = key_to_rate.get(rs[0].reverse_key) if reverse else None
+        rev = None if rules else key_to_rate.get(rs[0].reverse_key)
         rates.append(Rate(name=name, symbol=sp.Symbol(name), reverse=rev, reactions=tuple(rs)))
     return rates
 
 
-def _terms(contrib, rid_to_name, window_classes, all_vars) -> dict[str, list[tuple[Fraction, str, str]]]:
-    """Right-hand-side terms ``(coefficient, rate, variable)`` per window class, merged by rate name."""
+def _terms(contrib, rid_to_name, window_classes, all_vars, rules: bool) -> dict[str, list[tuple[Fraction, str, str]]]:
+    """Right-hand-side terms ``(coefficient, rate label, variable)`` per window class, merged by label.
+
+    A rule's numeric rate factor goes into the coefficient (``"lam/4"`` → ``1/4``, label ``lam``; a
+    plain number gets the label :data:`FIXED_RATE`).
+    """
     terms: dict[str, list[tuple[Fraction, str, str]]] = {c.name: [] for c in window_classes}
     merged: dict[tuple[str, str, str], Fraction] = {}
     for (lhs, rid, var), coeff in contrib.items():
-        key = (lhs, rid_to_name[rid], var)
+        label = rid_to_name[rid]
+        if rules:
+            factor, label = split_rate(label)
+            coeff = coeff * factor
+        key = (lhs, label, var)
         merged[key] = merged.get(key, Fraction(0)) + coeff
     var_order = {c.name: i for i, c in enumerate(all_vars)}
     for (lhs, rate, var), coeff in sorted(
@@ -462,6 +511,28 @@ def _terms(contrib, rid_to_name, window_classes, all_vars) -> dict[str, list[tup
         if coeff != 0:
             terms[lhs].append((coeff, rate, var))
     return terms
+
+
+#: Rate label of a term whose rate is a fixed number (folded into the coefficient).
+FIXED_RATE = "1"
+
+
+def split_rate(text: str) -> tuple[Fraction, str]:
+    """Split a flip rate expression into its numeric factor and the rest.
+
+    ``"lam/4"`` → ``(1/4, "lam")``; ``"1/2"`` → ``(1/2, "1")`` (a fixed number, :data:`FIXED_RATE`);
+    ``"tau"`` → ``(1, "tau")``; ``"2*(a + b)"`` → ``(2, "a + b")``.
+    """
+    factor, rest = rate_expression(text).as_coeff_Mul()
+    if isinstance(rest, sp.Add):  # 2*a + 2*b -> 2, a + b
+        common, rest = rest.primitive()
+        factor = factor * common
+    factor = sp.Rational(factor)
+    return Fraction(int(factor.p), int(factor.q)), sp.sstr(rest)
+
+
+def _label_expression(label: str) -> sp.Expr:
+    return sp.Integer(1) if label == FIXED_RATE else rate_expression(label)
 
 
 def _accumulate(ev: Event, index, group, shape, w_idx, pattern, reactant, species, class_pos, shape_pos, contrib, orbits):

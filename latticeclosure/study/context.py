@@ -1,27 +1,42 @@
-"""What the steps of a study share: the model, the trajectories, the equations and every result."""
+"""What the steps of a study share: the model, the trajectories, the equations and every result.
+
+A study may run several independent seeds per grid point. Every error is then kept per seed and
+reported as the mean over seeds with its standard error (the sample standard deviation over
+``sqrt(number of seeds)``); with one seed the standard errors are ``None``.
+"""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
-__all__ = ["StudyContext", "ClosureErrors"]
+__all__ = ["StudyContext", "ClosureErrors", "mean_and_se"]
+
+
+def mean_and_se(values: Sequence[float]) -> tuple[float, float | None]:
+    """Mean and standard error of the mean (``None`` for a single value)."""
+    arr = np.asarray(values, dtype=float)
+    mean = float(np.mean(arr))
+    if arr.size < 2:
+        return mean, None
+    return mean, float(np.std(arr, ddof=1) / math.sqrt(arr.size))
 
 
 @dataclass
 class ClosureErrors:
-    """E (eq. 30) and J_i per class of one closure label at every grid point.
+    """E (eq. 30) and J_i per class of one closure label at every grid point, for every seed.
 
     Attributes
     ----------
     label : str
-    E : list of float
-        One value per grid point, in grid order.
-    J : list of dict
-        Class name → J_i, one mapping per grid point.
+    by_seed : list of list of float
+        ``by_seed[s][i]``: E of seed ``s`` at grid point ``i``.
+    J_by_seed : list of list of dict
+        Class name → J_i, per seed and grid point.
     note : str
         What the label means (shown under the error table).
     fitted_at : float or None
@@ -29,14 +44,43 @@ class ClosureErrors:
     """
 
     label: str
-    E: list[float]
-    J: list[dict[str, float]]
+    by_seed: list[list[float]]
+    J_by_seed: list[list[dict[str, float]]]
     note: str = ""
     fitted_at: float | None = None
 
     @property
+    def n_seeds(self) -> int:
+        return len(self.by_seed)
+
+    @property
+    def E(self) -> list[float]:
+        """Mean over seeds of E at every grid point."""
+        return [float(np.mean(col)) for col in zip(*self.by_seed)]
+
+    @property
+    def E_se(self) -> list[float | None]:
+        """Standard error over seeds of E at every grid point (``None`` with one seed)."""
+        return [mean_and_se(col)[1] for col in zip(*self.by_seed)]
+
+    @property
+    def totals(self) -> list[float]:
+        """E summed over the grid, per seed."""
+        return [float(np.sum(row)) for row in self.by_seed]
+
+    @property
     def total(self) -> float:
-        return float(np.sum(self.E))
+        """Mean over seeds of the total E."""
+        return mean_and_se(self.totals)[0]
+
+    @property
+    def total_se(self) -> float | None:
+        return mean_and_se(self.totals)[1]
+
+    @property
+    def J(self) -> list[dict[str, float]]:
+        """Mean over seeds of J_i per class at every grid point."""
+        return [{c: float(np.mean([js[c] for js in col])) for c in col[0]} for col in zip(*self.J_by_seed)]
 
 
 @dataclass
@@ -50,17 +94,19 @@ class StudyContext:
     out_dir : Path
     grid : list of float
         Target grid values, in order.
-    trajectories : list of Trajectory
-        One per grid value (same order).
+    seeds : tuple of int
+    data : list of list of Trajectory
+        ``data[s][i]``: the trajectory of seed ``seeds[s]`` at grid point ``i``.
     sweep : SweepResult
     equations : RateEquations or None
         Set by the equations step.
     errors : dict
         Closure label → :class:`ClosureErrors`, in the order they were recorded.
     closures : dict
-        Closure label → closure object (fits: their pinned closure).
+        Closure label → closure object (fits: the first seed's pinned closure).
     fits : dict
-        Fit label → :class:`~latticeclosure.closures.CalibrationResult`.
+        Fit label → :class:`~latticeclosure.closures.CalibrationResult` of the first seed;
+        ``fits_by_seed`` holds one per seed.
     results : dict
         Step name → whatever the step keeps for its report, figures and summary.
     files : dict
@@ -73,14 +119,15 @@ class StudyContext:
     spec: Any
     out_dir: Path
     grid: list[float]
-    trajectories: list[Any]
-    sweep: Any = None
+    data: list[list[Any]]
     seeds: tuple[int, ...] = (0,)
+    sweep: Any = None
     progress: bool = False
     equations: Any = None
     errors: dict[str, ClosureErrors] = field(default_factory=dict)
     closures: dict[str, Any] = field(default_factory=dict)
     fits: dict[str, Any] = field(default_factory=dict)
+    fits_by_seed: dict[str, list[Any]] = field(default_factory=dict)
     results: dict[str, Any] = field(default_factory=dict)
     files: dict[str, Path] = field(default_factory=dict)
     log: Callable[[str], None] = print
@@ -89,6 +136,15 @@ class StudyContext:
     @property
     def parameter(self) -> str:
         return self.spec.grid.parameter
+
+    @property
+    def trajectories(self) -> list[Any]:
+        """The first seed's trajectories, one per grid point (illustrations use one seed)."""
+        return self.data[0]
+
+    @property
+    def n_seeds(self) -> int:
+        return len(self.seeds)
 
     @property
     def index(self) -> Any:
@@ -102,24 +158,34 @@ class StudyContext:
         return min(range(len(self.grid)), key=lambda i: abs(self.grid[i] - float(value)))
 
     def realised(self) -> list[float | None]:
-        """Realised grid values where the trajectories record them (``x_realised``), else ``None``."""
+        """Realised grid values of the first seed where the trajectories record them (``x_realised``)."""
         return [t.metadata.get("x_realised") if self.parameter == "x" else None for t in self.trajectories]
 
-    def point_label(self, i: int) -> str:
-        return f"{self.grid[i]:.3g}"
+    def seed_note(self) -> str:
+        """``"seed 0"`` or ``"mean ± standard error over 3 seeds"`` for captions."""
+        return f"seed {self.seeds[0]}" if self.n_seeds == 1 else f"mean ± standard error over {self.n_seeds} seeds"
 
     # ------------------------------------------------------------------ recording
     def record_errors(self, label: str, closure: Any, note: str = "", fitted_at: float | None = None) -> ClosureErrors:
-        """Evaluate ``closure`` on every trajectory (J_i, E) and keep it under ``label``."""
+        """Evaluate a closure on every trajectory (J_i, E) and keep it under ``label``.
+
+        ``closure`` is one closure for every seed, or a list with one closure per seed (fits made on
+        each seed's own data).
+        """
         from ..closures import evaluate
 
+        per_seed = list(closure) if isinstance(closure, (list, tuple)) else [closure] * self.n_seeds
         E, J = [], []
-        for traj in self.trajectories:
-            ev = evaluate(closure, traj, self.index)
-            (name,) = ev.J.keys()
-            E.append(ev.E[name])
-            J.append(ev.J[name])
-        return self.add_errors(ClosureErrors(label, E, J, note, fitted_at), closure)
+        for c, row in zip(per_seed, self.data):
+            e_row, j_row = [], []
+            for traj in row:
+                ev = evaluate(c, traj, self.index)
+                (name,) = ev.J.keys()
+                e_row.append(ev.E[name])
+                j_row.append(ev.J[name])
+            E.append(e_row)
+            J.append(j_row)
+        return self.add_errors(ClosureErrors(label, E, J, note, fitted_at), per_seed[0])
 
     def add_errors(self, errors: ClosureErrors, closure: Any = None) -> ClosureErrors:
         """Keep already computed errors under their label (a label may be recorded once)."""

@@ -56,7 +56,9 @@ def run_study(
     *,
     size: int | None = None,
     seed: int | None = None,
+    seeds: Sequence[int] | None = None,
     values: Sequence[float] | None = None,
+    nested: bool | None = None,
     workers: int | None = None,
     overwrite: bool = False,
     resume: bool = False,
@@ -75,7 +77,12 @@ def run_study(
     size : int, optional
         Lattice side (default: the study's, else the model's default size).
     seed : int, optional
-        Seed of every simulation (default: the study's first seed).
+        Seed of every simulation (default: the study's seeds).
+    seeds : sequence of int, optional
+        Several independent seeds per grid point (every error is then a mean ± standard error over
+        them, and cross-validation holds out a grid point with all its seeds); exclusive with ``seed``.
+    nested : bool, optional
+        Select the cross-validated family by nested cross-validation (default: the study's choice).
     values : sequence of float, optional
         Grid values (default: the study's).
     workers : int, optional
@@ -115,9 +122,17 @@ def run_study(
             f"the study of model {mdl.name!r} needs at least two grid values ({spec.grid.parameter}) for its "
             f"cross-validation; got {len(grid)}"
         )
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
-        raise ConfigurationError(f"seed {seed!r} must be a non-negative integer")
-    seeds = (seed,) if seed is not None else tuple(spec.seeds[:1])
+    if seed is not None and seeds is not None:
+        raise ConfigurationError("give either seed or seeds, not both")
+    chosen = (seed,) if seed is not None else tuple(seeds) if seeds is not None else tuple(spec.seeds)
+    for s_ in chosen:
+        if isinstance(s_, bool) or not isinstance(s_, int) or s_ < 0:
+            raise ConfigurationError(f"seed {s_!r} must be a non-negative integer")
+    if not chosen or len(set(chosen)) != len(chosen):
+        raise ConfigurationError(f"seeds must be distinct and at least one, got {list(chosen)}")
+    seeds = tuple(chosen)
+    if nested is not None:
+        spec = spec.with_nested(nested)
     backend = get_registry().resolve("data_backends", spec.backend)
     tasks = sweep_tasks(mdl, grid, seeds, parameter=spec.grid.parameter,
                         size=size if size is not None else spec.size, settings=dict(spec.settings), backend=backend)
@@ -143,9 +158,12 @@ def _run_locked(mdl: Any, spec: Any, backend: Any, tasks: list, out: Path, seeds
     sweep = run_tasks(tasks, backend, out_dir=out / "datasets", workers=n_workers, resume=resume,
                       overwrite=overwrite, progress=progress)
     t_sim = time.perf_counter() - t_start
+    grid_values = list(dict.fromkeys(t.point[spec.grid.parameter] for t in sweep.tasks))
+    by_task = dict(zip((t.stem for t in sweep.tasks), sweep.trajectories()))
+    data = [[by_task[next(t.stem for t in sweep.tasks if t.point[spec.grid.parameter] == v and t.seed == s_)]
+             for v in grid_values] for s_ in seeds]
     context = StudyContext(
-        model=mdl, spec=spec, out_dir=out, grid=[t.point[spec.grid.parameter] for t in sweep.tasks],
-        trajectories=sweep.trajectories(), sweep=sweep, seeds=seeds, log=log,
+        model=mdl, spec=spec, out_dir=out, grid=grid_values, data=data, sweep=sweep, seeds=seeds, log=log,
         progress=bool(progress),
     )
     log(f"[2/4] analysis: {', '.join(step.name for step in spec.steps)}")

@@ -13,11 +13,12 @@ def _introduction(context: Any, summary: dict[str, Any]) -> str:
     model, spec = context.model, context.spec
     cell = summary.get("supercell")
     cell_text = "×".join(str(v) for v in cell) if isinstance(cell, list) else "?"
-    seeds = ", ".join(str(s) for s in context.seeds)
+    seeds = (f"seed {context.seeds[0]}" if context.n_seeds == 1
+             else f"seeds {', '.join(str(s) for s in context.seeds)} (every error: mean ± standard error over seeds)")
     index = context.equations.index if context.equations is not None else None
     closed = f" over the {len(summary['classes'])} classes of size {index.max_size}" if index is not None else ""
     text = (
-        f"Model `{model.name}` on a {cell_text} periodic {summary.get('lattice')} lattice, seed {seeds}, "
+        f"Model `{model.name}` on a {cell_text} periodic {summary.get('lattice')} lattice, {seeds}, "
         f"{len(context.grid)} grid values of {context.parameter} ({spec.grid.axis_label}). Concentrations are "
         "per-shape normalised (Σ_c m_c C_c = 1 over the classes of one shape). Time unit of the data: "
         f"{summary.get('time_unit')}. J_i = ½∫(g_i − C_i)² dt by the trapezoidal rule over the recorded "
@@ -31,6 +32,9 @@ def render_report(context: Any, summary: dict[str, Any]) -> str:
     spec = context.spec
     title = spec.title or f"latticeclosure study of model {context.model.name}"
     blocks = [f"# {title}", "", _introduction(context, summary), ""]
+    headlines = [step.headline(context) for step in spec.steps if callable(getattr(step, "headline", None))]
+    if headlines:
+        blocks += ["## Summary", ""] + [h for h in headlines if h] + [""]
     number = 0
     for step in spec.steps:
         text = step.render(context)
@@ -64,6 +68,9 @@ def study_summary(context: Any, schema: str) -> dict[str, Any]:
         "E": {k: context.errors[k].E for k in headline},
         "E_extra": {k: v.E for k, v in context.errors.items() if k not in headline},
         "E_total": {k: v.total for k, v in context.errors.items()},
+        "E_se": {k: v.E_se for k, v in context.errors.items()} if context.n_seeds > 1 else None,
+        "E_total_se": {k: v.total_se for k, v in context.errors.items()} if context.n_seeds > 1 else None,
+        "E_by_seed": {k: v.by_seed for k, v in context.errors.items()} if context.n_seeds > 1 else None,
         "lattice": lattice.get("name") if isinstance(lattice, dict) else lattice,
         "L": int(cell[0]) if isinstance(cell, list) and cell and len(set(cell)) == 1 else None,
         "supercell": cell,

@@ -136,6 +136,14 @@ class StudySpec:
         if dup:
             raise ConfigurationError(f"study steps must have distinct names; repeated: {', '.join(dup)}")
 
+    def with_nested(self, nested: bool) -> "StudySpec":
+        """A copy whose cross-validation steps select their family by nested cross-validation (or not)."""
+        import dataclasses
+
+        steps = tuple(dataclasses.replace(s, nested=nested) if hasattr(s, "nested") and dataclasses.is_dataclass(s) else s
+                      for s in self.steps)
+        return self.replace(steps=steps)
+
     def replace(self, **changes: Any) -> "StudySpec":
         """A copy with some fields replaced."""
         import dataclasses

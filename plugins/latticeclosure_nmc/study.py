@@ -101,9 +101,8 @@ def nmc_study(backend: str = "nmc-anneal") -> StudySpec:
                 FitUse("OA-hard", "OA-hard", x13, note="paper's power law, degree 1, hard bounds, fitted at x = 1/3"),
                 FitUse("OA-soft", "OA-soft", x13, note="paper's power law, degree 1, soft bounds, fitted at x = 1/3"),
             )),
-            steps.ErrorTable(labels=headline + ("SA-auto",), figure_labels=headline,
-                             title="Closure errors E per stoichiometry"),
-            steps.Verdict(reference="PA", labels=headline[1:] + ("SA-auto",)),
+            steps.ErrorTable(labels=headline + ("SA-auto",), title="Closure errors E per stoichiometry"),
+            steps.Verdict(reference="PA"),
             PaperComparison(),
             steps.CrossValidateClosures(
                 families=cv_families,

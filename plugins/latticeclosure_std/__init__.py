@@ -1,4 +1,4 @@
-"""Standard plugin set of latticeclosure: lattices, cluster enumerators, dynamics, closures.
+"""Standard plugin set of latticeclosure: lattices, cluster enumerators, dynamics, closures, the KMC backend.
 
 It is registered through the ``latticeclosure`` entry-point group and uses only the public hooks of
 :mod:`latticeclosure.hookspecs`, exactly as a third-party plugin would.
@@ -35,3 +35,10 @@ def latticeclosure_closures():
     from .closures import standard_closures
 
     return standard_closures()
+
+
+@hookimpl
+def latticeclosure_data_backends():
+    from latticeclosure.kmc.backend import KMCBackend
+
+    return [KMCBackend()]

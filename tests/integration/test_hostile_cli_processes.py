@@ -226,3 +226,20 @@ def test_a_corrupt_chain_checkpoint_of_infer_is_set_aside_and_that_chain_restart
     resumed = run_inference({"pair": model}, data, settings, out_dir=out, resume=True)
     assert (out / "chains" / "pair_chain0.npz.corrupt").exists()
     assert np.array_equal(resumed["pair"].chains, fresh["pair"].chains)  # chain 0 restarted, bit for bit
+
+
+def test_a_corrupt_kmc_replica_checkpoint_is_set_aside_and_that_replica_restarts(tmp_path):
+    from latticeclosure.kmc.simulate import replica_checkpoint, simulate
+    from latticeclosure.kmc.spec import make_spec
+
+    rules = [{"from": "S", "to": "I", "rate": "lam/4", "catalyst": "I"}, {"from": "I", "to": "S", "rate": "gamma"}]
+    spec = make_spec(lattice="square", species=["S", "I"], dynamics="flip", flip_spec=rules,
+                     rates={"lam": 2.0, "gamma": 1.0}, initial={"S": 0.9, "I": 0.1}, size=12, time=1.0,
+                     record_every=0.25)
+    fresh = simulate(spec, 3, 1)
+    ckpt = tmp_path / "run.checkpoint.npz"
+    ckpt.write_bytes(b"not a checkpoint at all")
+    resumed = simulate(spec, 3, 1, checkpoint=ckpt)
+    assert (tmp_path / "run.checkpoint.npz.corrupt").exists()
+    assert np.array_equal(fresh.concentrations, resumed.concentrations)
+    assert replica_checkpoint(ckpt, 0, 1) == ckpt

@@ -111,6 +111,10 @@ EVERY_COMMAND = [
     ["anneal", "-x", "nan", "--model", TEST_MODEL],
     ["sweep", "-x", "0.5", "--model", TEST_MODEL, "--backend", "nope"],
     ["run", "--model", "nope"],
+    ["kmc", "--lattice", "square", "--species", "S", "I", "--flip-spec", "class-rate.toml", "-o", "k.npz"],
+    ["kmc", "--lattice", "square", "--species", "S", "I", "--flip-spec", "deep.json", "-o", "k.npz"],
+    ["kmc", "--lattice", "square", "--species", "S", "I", "--flip-spec", "sis.toml", "--rate", "lam=1", "-o", ""],
+    ["threshold", "--lattice", "square", "--species", "S", "I", "--flip-spec", "deep.json", "--rate", "lam"],
     ["infer", "data.npz", "--closure", "pair", "pair", "--out", "o"],
     ["infer", "data.npz", "--closure", "pair", "--out", ""],
     ["infer", "data.npz", "--closure", "pair", "--seed", "-1", "--out", "o"],
@@ -132,6 +136,8 @@ def test_every_command_turns_bad_input_into_one_error_line(cli, tmp_path, args):
     (tmp_path / "list.json").write_text("[1, 2]")
     (tmp_path / "empty.npz").write_bytes(b"")
     (tmp_path / "class-rate.toml").write_text('[[rule]]\nfrom = "S"\nto = "I"\nrate = "CSI"\n')
+    (tmp_path / "sis.toml").write_text('[[rule]]\nfrom = "S"\nto = "I"\nrate = "lam"\ncatalyst = "I"\n'
+                                      '[[rule]]\nfrom = "I"\nto = "S"\nrate = 1\n')
     t = np.linspace(0, 1, 5)
     np.savez(tmp_path / "data.npz", time=t, **{"C++": 0.4 + 0 * t, "C--": 0.1 + 0 * t, "C+-": 0.25 + 0 * t})
     header = io.BytesIO()

@@ -110,3 +110,37 @@ def test_model_without_study_is_refused(tmp_path, capsys):
     finally:
         registry.unregister(name)
     assert "declares no study" in capsys.readouterr().err
+
+
+def test_several_seeds_give_means_with_standard_errors_and_nested_selection(tmp_path, ising_plugin, monkeypatch):
+    """--seeds 0 1 2: every E is a mean over seeds with its standard error; a grid point is held out
+    with all its seeds; --nested records the nested choice."""
+    from latticeclosure.closures import calibration
+
+    seen = []
+    original = calibration.calibrate
+
+    def spy(family, data, *args, **kwargs):
+        seen.append(sorted({(d.metadata.get("x_target"), d.metadata.get("seed")) for d in
+                            (data if isinstance(data, list) else [data]) if hasattr(d, "metadata")}))
+        return original(family, data, *args, **kwargs)
+
+    monkeypatch.setattr(calibration, "calibrate", spy)
+    out = tmp_path / "seeds"
+    assert main(["run", "--model", ising_plugin, "--out", str(out), "--seeds", "0", "1", "2", "--nested",
+                 "--workers", "2", "--no-progress"]) == 0
+    s = json.loads((out / "summary.json").read_text())
+    assert s["seeds"] == [0, 1, 2] and s["cv_selection_nested"] is True
+    for label, by_seed in s["E_by_seed"].items():
+        arr = np.array(by_seed)
+        assert arr.shape == (3, len(s["grid"]["values"])), label
+        assert np.allclose(arr.mean(axis=0), (s["E"] | s["E_extra"])[label], rtol=1e-12)
+        assert np.allclose(arr.std(axis=0, ddof=1) / np.sqrt(3), s["E_se"][label], rtol=1e-12)
+        assert s["E_total"][label] == pytest.approx(arr.sum(axis=1).mean(), rel=1e-12)
+    # joint fits (cross-validation) never hold some seeds of a point and not others
+    for fit_data in seen:
+        xs = {x for x, _ in fit_data}
+        if len(fit_data) > 1:
+            assert fit_data == sorted((x, seed) for x in xs for seed in (0, 1, 2)), fit_data
+    report = (out / "report.md").read_text()
+    assert "±" in report and "nested" in report

@@ -318,5 +318,5 @@ def test_cli_fit_smoke(tmp_path, capsys):
     np.savez(bad, **run)
     assert main(["fit", str(bad)]) == 2
     assert "not normalised" in capsys.readouterr().err
-    assert main(["fit", paths[0], "--delta", "0.2", "--regularisation", "hard", "--classes", "L+++"]) == 2
+    assert main(["fit", paths[0], "--delta", "0.2", "--preset", "hard", "--classes", "L+++"]) == 2
     assert "empty" in capsys.readouterr().err

@@ -216,6 +216,19 @@ def test_the_annealer_refuses_runs_above_the_available_memory(monkeypatch):
         engine.AnnealRun(model, 0.5, 2000, 0, Schedule([1.0], [200.0]), record_every=1e-6)
 
 
+def test_the_kinetic_monte_carlo_refuses_runs_above_the_available_memory(monkeypatch):
+    from latticeclosure.io import npzfile
+    from latticeclosure.kmc.simulate import simulate
+    from latticeclosure.kmc.spec import make_spec
+
+    rules = [{"from": "S", "to": "I", "rate": "lam", "catalyst": "I"}, {"from": "I", "to": "S", "rate": 1}]
+    spec = make_spec(lattice="square", species=["S", "I"], dynamics="flip", flip_spec=rules, rates={"lam": 1.0},
+                     initial={"S": 0.5, "I": 0.5}, size=1000, time=1.0, record_every=0.5)
+    monkeypatch.setattr(npzfile, "available_memory", lambda: 100 * 2**20)
+    with pytest.raises(ResourceLimitError, match="memory"):
+        simulate(spec, 0, 1)
+
+
 def test_long_sweeps_are_announced_with_an_estimate(capsys):
     from latticeclosure.simulation import SimulationTask
     from latticeclosure.simulation.sweep import announce_duration, estimated_duration

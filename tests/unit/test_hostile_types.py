@@ -96,21 +96,26 @@ def test_complex_closures_are_refused_on_every_path(index, pair_equations):
 
 @pytest.mark.parametrize("rate, match", [
     ("CS", "also class names"),        # a class of the square lattice with species S, I
-    ("CSI", "also class names"),
-    ("E", "reserved"),
-    ("pi", "reserved"),
-    ("lambda", "reserved"),
-    ("for", "reserved"),
-    ("None", "reserved"),
-    ("exp", "reserved"),
+    ("CSI/2", "also class names"),
+    ("lambda", "lambda"),
+    ("for", "cannot parse"),
+    ("None", "constant None"),
+    ("exp", "without an argument"),
+    ("match", "reserved"),             # a soft keyword as a parameter name
     ("-1", "non-negative"),
-    ("k1 + k2", "one name"),
-    (True, "a name or a non-negative number"),
-    ([1], "a name or a non-negative number"),
+    ("sqrt(-1)", "not a real number"),
+    ("tau^1000001", "out of range"),
+    (True, "a name, a non-negative number or an expression"),
+    ([1], "a name, a non-negative number or an expression"),
 ])
-def test_flip_rate_names_must_be_plain_unreserved_names(rate, match):
+def test_flip_rates_must_be_plain_expressions_of_unreserved_names(rate, match):
     with pytest.raises(LatticeClosureError, match=match):
         generate_equations("square", ["S", "I"], "flip", 2, flip_spec=[{"from": "S", "to": "I", "rate": rate}])
+
+
+def test_constants_in_flip_rates_are_numbers_not_rate_constants():
+    eqs = generate_equations("square", ["S", "I"], "flip", 2, flip_spec=[{"from": "S", "to": "I", "rate": "E*tau"}])
+    assert [r.name for r in eqs.rates] == ["tau"]  # E is Euler's number, never a rate called E
 
 
 def test_flip_spec_states_must_be_strings():

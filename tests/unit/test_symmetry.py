@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 
 from latticeclosure.clusters import ConnectedEnumerator, enumerate_classes
-from latticeclosure.errors import GeometryError
 from latticeclosure.lattice import Lattice
 from latticeclosure.registry import get_lattice
 from latticeclosure.symmetry import translation_normal_form

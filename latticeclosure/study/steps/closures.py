@@ -41,10 +41,12 @@ class FitClosures:
 
         for use in self.fits:
             i = context.nearest(use.at)
-            context.log(f"      fitting {use.label} at {context.parameter} = {context.grid[i]:g}")
-            fit = calibrate(use.closure, context.trajectories[i], context.index, **dict(use.options))
-            context.fits[use.label] = fit
-            context.record_errors(use.label, fit.closure(), use.note, fitted_at=context.grid[i])
+            context.log(f"      fitting {use.label} at {context.parameter} = {context.grid[i]:g}"
+                        + (f" (each of {context.n_seeds} seeds on its own data)" if context.n_seeds > 1 else ""))
+            fits = [calibrate(use.closure, row[i], context.index, **dict(use.options)) for row in context.data]
+            context.fits[use.label] = fits[0]
+            context.fits_by_seed[use.label] = fits
+            context.record_errors(use.label, [f.closure() for f in fits], use.note, fitted_at=context.grid[i])
 
     def render(self, context: Any) -> str:
         return ""

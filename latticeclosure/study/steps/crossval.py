@@ -5,9 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-
 from ...io import format_table
+from .report_util import point_cell, total_cell
 from ..context import ClosureErrors
 from ..spec import FamilyUse
 
@@ -39,6 +38,7 @@ class CrossValidateClosures:
     best_label: str | None = "best-cv"
     notes: dict[str, str] = field(default_factory=dict)
     reference: str | None = None
+    nested: bool = False
     name: str = "cross-validation"
     title: str = "Leave-one-point-out cross-validation"
 
@@ -49,48 +49,84 @@ class CrossValidateClosures:
         from ...registry import get_registry
 
         registry = get_registry()
-        context.log(f"      leave-one-{context.parameter}-out cross-validation of {len(self.families)} calibratable families")
+        how = "nested " if self.nested else ""
+        context.log(f"      {how}leave-one-{context.parameter}-out cross-validation of {len(self.families)} "
+                    "calibratable families")
         families = [_labelled(registry.resolve("closures", f.closure, **dict(f.options)), f.label) for f in self.families]
-        cv = cross_validate(families, context.trajectories, context.index)
+        # every seed of a grid point is held out together: the fit never sees the held-out point
+        flat = [context.data[s][i] for i in range(len(context.grid)) for s in range(context.n_seeds)]
+        groups = [i for i in range(len(context.grid)) for _ in range(context.n_seeds)]
+        cv = cross_validate(families, flat, context.index, groups=groups, nested=self.nested)
         labels = [f.label for f in self.families]
-        totals = {label: float(np.sum([fold["E"][label] for fold in cv.folds])) for label in labels}
-        best = min(labels, key=lambda k: totals[k])
+        best = cv.best()
 
-        def series(label: str, family: str, note: str = "") -> ClosureErrors:
-            return ClosureErrors(label, [f["E"][family] for f in cv.folds], [f["J"][family] for f in cv.folds], note)
+        def series(label: str, values: list[float], Js: list[dict[str, float]], note: str = "") -> ClosureErrors:
+            # flat order is point-major, seed-minor: back to [seed][point]
+            n, S = len(context.grid), context.n_seeds
+            return ClosureErrors(label, [[values[i * S + s] for i in range(n)] for s in range(S)],
+                                 [[Js[i * S + s] for i in range(n)] for s in range(S)], note)
 
-        for alias, family in self.aliases.items():
-            context.add_errors(series(alias, family, self.notes.get(alias, "")))
+        def family(label: str, fam: str, note: str = "") -> ClosureErrors:
+            return series(label, [f["E"][fam] for f in cv.folds], [f["J"][fam] for f in cv.folds], note)
+
+        for alias, fam in self.aliases.items():
+            context.add_errors(family(alias, fam, self.notes.get(alias, "")))
         if self.best_label:
-            context.add_errors(series(self.best_label, best, self.notes.get(self.best_label, "")))
+            if self.nested:
+                chosen = [cv.chosen(f["group"]) for f in cv.folds]
+                note = self.notes.get(self.best_label, "") or "family chosen by nested cross-validation in each fold"
+                context.add_errors(series(self.best_label, cv.nested_E(),
+                                          [f["J"][c] for f, c in zip(cv.folds, chosen)], note))
+            else:
+                context.add_errors(family(self.best_label, best, self.notes.get(self.best_label, "")))
         for label in labels:
-            context.add_errors(series(f"cv:{label}", label, f"{label}, leave-one-{context.parameter}-out"))
-        context.results[self.name] = {"cv": cv, "best": best, "totals": totals, "labels": labels}
+            context.add_errors(family(f"cv:{label}", label, f"{label}, leave-one-{context.parameter}-out"))
+        context.results[self.name] = {"cv": cv, "best": best, "labels": labels,
+                                      "totals": {k: context.errors[f"cv:{k}"].total for k in labels}}
 
     def render(self, context: Any) -> str:
         res = context.results[self.name]
+        cv = res["cv"]
         labels = res["labels"]
         ref = context.errors.get(self.reference) if self.reference else None
         headers = [f"held-out {context.parameter}"] + labels + ([f"{self.reference} (no fit)"] if ref else [])
+        headers += ["chosen (nested)"] if self.nested else []
         rows = []
         for i, x in enumerate(context.grid):
-            rows.append([f"{x:.3g}"] + [context.errors[f"cv:{k}"].E[i] for k in labels] + ([ref.E[i]] if ref else []))
-        rows.append(["**total**"] + [context.errors[f"cv:{k}"].total for k in labels] + ([ref.total] if ref else []))
+            row = [f"{x:.3g}"] + [point_cell(context.errors[f"cv:{k}"], i) for k in labels] + ([point_cell(ref, i)] if ref else [])
+            if self.nested:
+                row.append(cv.chosen(i))
+            rows.append(row)
+        rows.append(["**total**"] + [total_cell(context.errors[f"cv:{k}"]) for k in labels] + ([total_cell(ref)] if ref else [])
+                    + ([""] if self.nested else []))
         n_train = len(context.grid) - 1
+        seeds = f" (all {context.n_seeds} seeds of a point held out together)" if context.n_seeds > 1 else ""
         text = [
             f"## {self.title}", "", format_table(headers, rows, markdown=True), "",
-            f"Each column is fitted jointly on the {n_train} other grid points and evaluated on the held-out "
-            "one.",
+            f"Each column is fitted jointly on the {n_train} other grid points{seeds} and evaluated on the held-out one.",
         ]
-        if self.best_label:
+        if self.best_label and self.nested:
+            text[-1] += (f" {self.best_label} is the family an inner leave-one-out cross-validation on the training "
+                         "points chose in each fold (nested: the choice never sees the held-out point).")
+        elif self.best_label:
             text[-1] += (f" The {self.best_label} choice ({res['best']}) is made on these same folds (not nested), "
-                         "so its total is optimistic by the selection among the families listed.")
+                         "so its total is optimistic by the selection among the families listed; "
+                         "`latticeclosure run --nested` makes the selection nested.")
+        negative = {k: v for k, v in cv.negative().items() if v}
+        if negative:
+            text.append("")
+            text.append("Held-out predictions below zero (records × classes; positivity is enforced on the training "
+                        "records only): " + ", ".join(f"{k}: {v}" for k, v in negative.items()) + ".")
         return "\n".join(text + [""])
 
     def summary(self, context: Any) -> dict[str, Any]:
         res = context.results[self.name]
-        return {"best_cv_family": res["best"], "cv_selection_nested": False,
-                "cv_totals": res["totals"]}
+        cv = res["cv"]
+        out = {"best_cv_family": res["best"], "cv_selection_nested": self.nested, "cv_totals": res["totals"],
+               "cv_negative_predictions": cv.negative()}
+        if self.nested:
+            out["cv_nested_choices"] = {f"{context.grid[n['group']]:g}": n["chosen"] for n in cv.nested}
+        return out
 
 
 def _labelled(closure: Any, label: str) -> Any:

@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from ...io import format_table
-from .report_util import image, relative
+from ..context import mean_and_se
+from .report_util import image, point_cell, relative, total_cell
 
 __all__ = ["ErrorTable", "Verdict"]
 
@@ -48,9 +49,15 @@ class ErrorTable:
 
     def render(self, context: Any) -> str:
         labels = self._labels(context)
-        rows = [[f"{x:.3g}"] + [context.errors[k].E[i] for k in labels] for i, x in enumerate(context.grid)]
-        rows.append(["**total**"] + [context.errors[k].total for k in labels])
+        rows = [[f"{x:.3g}"] + [point_cell(context.errors[k], i) for k in labels] for i, x in enumerate(context.grid)]
+        rows.append(["**total**"] + [total_cell(context.errors[k]) for k in labels])
         text = [f"## {self.title}", "", format_table([context.parameter] + labels, rows, markdown=True), ""]
+        if context.n_seeds > 1:
+            text += [f"Each cell: {context.seed_note()}.", ""]
+        fitted = {k: context.errors[k].fitted_at for k in labels if context.errors[k].fitted_at is not None}
+        if fitted:
+            text += ["Fitted at: " + ", ".join(f"{k} at {context.parameter} = {v:.3g}" for k, v in fitted.items())
+                     + " (marked in the figure).", ""]
         for k in labels:
             note = context.errors[k].note
             if note:
@@ -78,13 +85,17 @@ class Verdict:
 
     def _rows(self, context: Any) -> dict[str, Any]:
         ref = context.errors[self.reference]
-        labels = list(self.labels) or [k for k in context.errors if not k.startswith("cv:") and k != self.reference]
+        labels = list(self.labels) or _distinct_labels(context, exclude=self.reference)
         rows = []
         for k in labels:
             err = context.errors[k]
-            wins = sum(1 for a, b in zip(err.E, ref.E) if a < b)
-            rows.append({"label": k, "total": err.total, "ratio": err.total / ref.total if ref.total else float("nan"),
-                         "wins": wins, "beats": err.total < ref.total})
+            ratios = [t / r if r else float("nan") for t, r in zip(err.totals, ref.totals)]
+            wins = [sum(1 for a, b in zip(mine, theirs) if a < b) for mine, theirs in zip(err.by_seed, ref.by_seed)]
+            ratio, ratio_se = mean_and_se(ratios)
+            win, win_se = mean_and_se(wins)
+            rows.append({"label": k, "total": err.total, "total_se": err.total_se, "ratio": ratio,
+                         "ratio_se": ratio_se, "wins": win, "wins_se": win_se, "beats": err.total < ref.total,
+                         "note": err.note})
         return {"reference": self.reference, "reference_total": ref.total, "rows": rows}
 
     def render(self, context: Any) -> str:
@@ -92,13 +103,49 @@ class Verdict:
         n = len(context.grid)
         text = [f"### {self.title}", ""]
         for r in res["rows"]:
-            if r["beats"]:
-                verdict = f"beats {self.reference} overall ({1 / r['ratio']:.2f}× lower total E)"
-            else:
-                verdict = f"does **not** beat {self.reference} overall ({r['ratio']:.2f}× higher total E)"
-            text.append(f"* {r['label']} {verdict}; lower E than {self.reference} at {r['wins']} of {n} grid points.")
+            text.append(f"* {r['label']} {_verdict(r, self.reference)}; lower E than {self.reference} at "
+                        f"{_count(r['wins'], r['wins_se'])} of {n} grid points.")
         return "\n".join(text + [""])
+
+    def headline(self, context: Any) -> str:
+        """The report's opening summary: the closures that beat the reference, by how much."""
+        res = self._rows(context)
+        winners = sorted((r for r in res["rows"] if r["beats"]), key=lambda r: r["ratio"])
+        seeds = f" ({context.seed_note()})" if context.n_seeds > 1 else ""
+        if not winners:
+            return f"No closure of this study beats {self.reference} in total E over the grid{seeds}."
+        parts = [f"**{r['label']}** ({_factor(r)} lower total E than {self.reference}, lower at "
+                 f"{_count(r['wins'], r['wins_se'])} of {len(context.grid)} grid points)" for r in winners]
+        return f"Closures that beat {self.reference} in total E over the grid{seeds}: " + "; ".join(parts) + "."
 
     def summary(self, context: Any) -> dict[str, Any]:
         res = self._rows(context)
         return {"beats_reference": {r["label"]: r["beats"] for r in res["rows"]}, "reference": self.reference}
+
+
+def _distinct_labels(context: Any, exclude: str) -> list[str]:
+    """Every recorded label but ``exclude``, leaving out aliases whose errors repeat an earlier label's."""
+    out: list[str] = []
+    for k, err in context.errors.items():
+        if k != exclude and not any(context.errors[o].by_seed == err.by_seed for o in out):
+            out.append(k)
+    return out
+
+
+def _factor(row: dict[str, Any]) -> str:
+    """``"2.59×"`` or ``"2.59 ± 0.12×"``: how many times lower the total E is."""
+    inv = 1 / row["ratio"]
+    if row["ratio_se"] is None:
+        return f"{inv:.2f}×"
+    return f"{inv:.2f} ± {row['ratio_se'] / row['ratio'] ** 2:.2f}×"  # first-order error of 1/ratio
+
+
+def _count(mean: float, se: float | None) -> str:
+    return f"{mean:g}" if se is None else f"{mean:.1f} ± {se:.1f}"
+
+
+def _verdict(row: dict[str, Any], reference: str) -> str:
+    if row["beats"]:
+        return f"beats {reference} overall ({_factor(row)} lower total E)"
+    times = f"{row['ratio']:.2f}×" if row["ratio_se"] is None else f"{row['ratio']:.2f} ± {row['ratio_se']:.2f}×"
+    return f"does **not** beat {reference} overall ({times} higher total E)"

@@ -24,18 +24,21 @@ class RunsOverview:
 
     def run(self, context: Any) -> None:
         rows = []
-        for task, traj in zip(context.sweep.tasks, context.trajectories):
-            energy = traj.energy_per_site
-            meta_energy = traj.metadata.get("energy")
-            bound = meta_energy.get("lower_bound_per_site") if isinstance(meta_energy, dict) else None
-            rows.append({
-                "value": task.point[context.parameter],
-                "realised": traj.metadata.get("x_realised") if context.parameter == "x" else None,
-                "seed": task.seed,
-                "file": f"datasets/{task.filename}",
-                "final_energy_per_site": None if energy is None or len(energy) == 0 else float(np.asarray(energy)[-1]),
-                "lower_bound_per_site": None if bound is None else float(bound),
-            })
+        files = {(t.point[context.parameter], t.seed): t.filename for t in context.sweep.tasks}
+        for i, value in enumerate(context.grid):
+            for s, seed in enumerate(context.seeds):
+                traj = context.data[s][i]
+                energy = traj.energy_per_site
+                meta_energy = traj.metadata.get("energy")
+                bound = meta_energy.get("lower_bound_per_site") if isinstance(meta_energy, dict) else None
+                rows.append({
+                    "value": value,
+                    "realised": traj.metadata.get("x_realised") if context.parameter == "x" else None,
+                    "seed": seed,
+                    "file": f"datasets/{files[(value, seed)]}",
+                    "final_energy_per_site": None if energy is None or len(energy) == 0 else float(np.asarray(energy)[-1]),
+                    "lower_bound_per_site": None if bound is None else float(bound),
+                })
         context.results[self.name] = rows
 
     def figures(self, context: Any, directory: Path) -> dict[str, Path]:
@@ -44,7 +47,8 @@ class RunsOverview:
         files: dict[str, Path] = {}
         grid_name = context.parameter
         runs = []
-        for x, traj, row in zip(context.grid, context.trajectories, context.results[self.name]):
+        first = [r for r in context.results[self.name] if r["seed"] == context.seeds[0]]
+        for x, traj, row in zip(context.grid, context.trajectories, first):
             lb = row["lower_bound_per_site"]
             runs.append({
                 "x": x,
@@ -71,12 +75,14 @@ class RunsOverview:
         has_energy = any(r["final_energy_per_site"] is not None for r in rows)
         has_bound = any(r["lower_bound_per_site"] is not None for r in rows)
         has_real = any(r["realised"] is not None for r in rows)
-        headers = [context.parameter] + (["realised " + context.parameter] if has_real else [])
+        several = context.n_seeds > 1
+        headers = [context.parameter] + (["seed"] if several else []) + (["realised " + context.parameter] if has_real else [])
         headers += (["final E/site"] if has_energy else []) + (["lower bound", "lower bound reached"] if has_bound else [])
         headers += ["dataset"]
         body = []
         for r in rows:
-            line: list[Any] = [f"{r['value']:.3g}"] + ([f"{r['realised']:.4f}"] if has_real else [])
+            line: list[Any] = [f"{r['value']:.3g}"] + ([str(r["seed"])] if several else [])
+            line += [f"{r['realised']:.4f}"] if has_real else []
             if has_energy:
                 line.append(r["final_energy_per_site"])
             if has_bound:
@@ -86,6 +92,8 @@ class RunsOverview:
             line.append(f"`{r['file']}`")
             body.append(line)
         parts = [f"## {self.title}", "", format_table(headers, body, markdown=True), ""]
+        if several:
+            parts += [f"The figures show seed {context.seeds[0]}.", ""]
         for key, caption in (("fig_annealing", "temperature and energy along the runs"),
                              ("fig_concentrations", "window-class concentrations along the runs")):
             if key in context.files:
