@@ -98,8 +98,9 @@ def _figure(path: str | os.PathLike, figsize: tuple[float, float]) -> Iterator[A
 
 def _save_atomic(fig: Any, path: Path) -> None:
     from ..io import atomic_write
+    from ..io.outdir import ensure_directory
 
-    path.parent.mkdir(parents=True, exist_ok=True)
+    ensure_directory(path.parent)
     with atomic_write(path, "wb") as fh:
         fig.savefig(fh, format="png", dpi=DPI)
 
