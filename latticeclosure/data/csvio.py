@@ -129,14 +129,15 @@ def read_csv(
         Unreadable file, malformed rows, non-numeric values, unknown columns, missing lattice or
         species, or a trajectory that fails validation.
     """
-    path = Path(path)
+    from ..io.reading import data_limit, input_path, parse_json, read_text
+
+    path = input_path(path, "CSV file", DataError)
     where = f"CSV file {path}"
     if not path.exists():
         raise DataError(f"{where} does not exist")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DataError(f"cannot read {where}: {exc}") from None
+    text = read_text(path, what="CSV file", limit=data_limit(), error=DataError)
+    if delimiter is not None and (not isinstance(delimiter, str) or len(delimiter) != 1):
+        raise DataError(f"the CSV delimiter must be one character, got {delimiter!r}")
     if delimiter is None:
         delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
     header_meta: dict[str, Any] | None = None
@@ -148,10 +149,13 @@ def read_csv(
         if stripped.startswith("#"):
             content = stripped[1:].strip()
             if content.startswith("metadata:"):
-                try:
-                    header_meta = json.loads(content[len("metadata:"):])
-                except json.JSONDecodeError as exc:
-                    raise DataError(f"{where}, line {lineno}: metadata header is not valid JSON ({exc})") from None
+                header_meta = parse_json(content[len("metadata:"):], f"{where}, line {lineno}: metadata header",
+                                         DataError)
+                if not isinstance(header_meta, dict):
+                    raise DataError(
+                        f"{where}, line {lineno}: the metadata header must be a JSON object, got a "
+                        f"{type(header_meta).__name__}"
+                    )
             continue
         body.append((lineno, line))
     if header_meta is None and sidecar_path(path).is_file():
@@ -187,9 +191,13 @@ def read_csv(
 
     if header_meta is not None:
         meta = dict(header_meta)
-        if species is not None and list(species) != list(meta.get("species", [])):
-            raise DataError(f"{where}: species {list(species)} differ from the file's {meta.get('species')}")
-        known = [c["name"] for c in meta.get("classes", [])] if isinstance(meta.get("classes"), list) else []
+        if species is not None and list(species) != meta.get("species"):
+            raise DataError(f"{where}: species {list(species)} differ from the file's {meta.get('species')!r:.60}")
+        records = meta.get("classes")
+        if not isinstance(records, list) or not all(isinstance(c, dict) and isinstance(c.get("name"), str)
+                                                    for c in records):
+            raise DataError(f"{where}: the metadata header's 'classes' must be a list of class records with names")
+        known = [c["name"] for c in records]
         unknown = [c for c in class_cols if c not in known]
         if unknown:
             raise DataError(f"{where}: column(s) {unknown} are not classes of its metadata ({', '.join(known)})")

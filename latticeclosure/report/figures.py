@@ -128,9 +128,10 @@ def save_figure(fig: Any, path: str | os.PathLike) -> Path:
     import matplotlib
 
     from ..io import atomic_write
+    from ..io.outdir import ensure_directory
 
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
+    ensure_directory(target.parent)
     with matplotlib.rc_context(_RC), atomic_write(target, "wb") as fh:
         fig.savefig(fh, format="png", dpi=DPI)
     return target

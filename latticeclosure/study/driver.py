@@ -23,7 +23,8 @@ from typing import Any, Callable, Sequence
 
 from ..errors import ConfigurationError
 from ..io import write_json_atomic, write_text_atomic
-from ..io.outdir import default_output_directory, prepare_output_directory
+from ..io.outdir import default_output_directory, ensure_directory, prepare_output_directory
+from ..io.runlock import RunLock
 from .context import StudyContext
 from .report import render_report, study_summary
 
@@ -106,10 +107,11 @@ def run_study(
     ConfigurationError
         A model without a study, too few grid values for the study's steps, bad sizes or seeds.
     OutputDirectoryError
-        A non-empty output directory without ``overwrite``/``resume``.
+        A non-empty output directory without ``overwrite``/``resume``, or one another run holds.
     """
     from ..registry import get_registry
-    from ..simulation import run_tasks, sweep_tasks
+    from ..simulation import sweep_tasks
+    from ..simulation.sweep import check_tasks
 
     from ..progress import get_logger, progress_enabled
 
@@ -141,10 +143,22 @@ def run_study(
     backend = get_registry().resolve("data_backends", spec.backend)
     tasks = sweep_tasks(mdl, grid, seeds, parameter=spec.grid.parameter,
                         size=size if size is not None else spec.size, settings=dict(spec.settings), backend=backend)
-    tasks = [backend.check_task(t) for t in tasks]  # bad sizes or compositions fail before anything is written
+    tasks = check_tasks(backend, tasks)  # bad sizes, compositions or file names fail before anything is written
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
+        raise ConfigurationError(f"workers must be a positive integer, got {workers!r}")
     out = prepare_output_directory(out_dir if out_dir is not None else default_output_directory(),
                                    overwrite=overwrite, resume=resume)
     n_workers = workers if workers is not None else max(1, min(os.cpu_count() or 1, len(tasks)))
+    with RunLock(out, "study"):
+        return _run_locked(mdl, spec, backend, tasks, out, seeds, n_workers, resume=resume, overwrite=overwrite,
+                           progress=progress, figures=figures, log=log, t_start=t_start)
+
+
+def _run_locked(mdl: Any, spec: Any, backend: Any, tasks: list, out: Path, seeds: tuple, n_workers: int, *,
+                resume: bool, overwrite: bool, progress: bool | None, figures: bool, log: Callable[[str], None],
+                t_start: float) -> StudyResult:
+    """:func:`run_study` once the output directory is locked."""
+    from ..simulation import run_tasks
 
     log(f"[1/4] simulating {len(tasks)} grid point(s) of model {mdl.name!r} with {backend.name!r} "
         f"on {n_workers} worker(s) -> {out / 'datasets'}")
@@ -164,8 +178,7 @@ def run_study(
         step.run(context)
     if figures:
         log("[3/4] figures")
-        fdir = out / "figures"
-        fdir.mkdir(exist_ok=True)
+        fdir = ensure_directory(out / "figures")
         for step in spec.steps:
             draw = getattr(step, "figures", None)
             if callable(draw):
