@@ -95,7 +95,7 @@ def main() -> None:
     os.environ.setdefault("NUMBA_NUM_THREADS", "1")
     from latticeclosure.closedmodel import close_equations
     from latticeclosure.equations import generate_equations
-    from latticeclosure.inference import InferenceSettings, build_objective, dr_metropolis, multistart_fit
+    from latticeclosure.inference import InferenceSettings, build_objective, multistart_fit
     from latticeclosure.inference.run import chain_start
     from latticeclosure.inference.sampler import advance_chain, init_chain
 

@@ -141,9 +141,8 @@ class KMCCommand:
         from ..errors import ConfigurationError, LatticeClosureError
         from ..io.outdir import check_output_name, ensure_directory
         from ..io.runlock import RunLock
-        from ..kmc.simulate import check_simulation_memory, remove_checkpoints, replica_checkpoint, simulate
+        from ..kmc.simulate import check_simulation_memory, replica_checkpoint
         from ..simulation.workers import exit_status
-        from .output import write_json
 
         given = check_output_name(args.out, "--out")
         spec = self._spec(args)

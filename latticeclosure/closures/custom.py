@@ -36,7 +36,7 @@ import numpy as np
 import sympy
 
 from ..errors import ClosureError
-from ..expressions import CONSTANTS, FUNCTIONS, check_parameter_name, lexical_check, parse_expression
+from ..expressions import FUNCTIONS, check_parameter_name, lexical_check, parse_expression
 from .base import ParametricClosure, class_symbol, resolve_class
 from .numeric import Ansatz
 

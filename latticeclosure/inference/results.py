@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import ConfigurationError, DataError
+from ..errors import ConfigurationError
 
 __all__ = ["ClosureInference", "InferenceResult", "save_checkpoint", "load_checkpoint", "check_chain_checkpoint", "SCHEMA"]
 

@@ -24,7 +24,6 @@ import os
 import stat
 import zipfile
 import zlib
-from pathlib import Path
 from typing import Any, Iterable
 
 import numpy as np

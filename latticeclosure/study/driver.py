@@ -113,11 +113,10 @@ def run_study(
     from ..simulation import sweep_tasks
     from ..simulation.sweep import check_tasks
 
-    from ..progress import get_logger, progress_enabled
+    from ..progress import get_logger
 
     if log is None:
         log = get_logger("study").info
-    show_progress = progress_enabled(progress)
     t_start = time.perf_counter()
     mdl = _resolve_model(model)
     spec = getattr(mdl, "study", None)
@@ -158,8 +157,10 @@ def _run_locked(mdl: Any, spec: Any, backend: Any, tasks: list, out: Path, seeds
                 resume: bool, overwrite: bool, progress: bool | None, figures: bool, log: Callable[[str], None],
                 t_start: float) -> StudyResult:
     """:func:`run_study` once the output directory is locked."""
+    from ..progress import progress_enabled
     from ..simulation import run_tasks
 
+    show_progress = progress_enabled(progress)
     log(f"[1/4] simulating {len(tasks)} grid point(s) of model {mdl.name!r} with {backend.name!r} "
         f"on {n_workers} worker(s) -> {out / 'datasets'}")
     sweep = run_tasks(tasks, backend, out_dir=out / "datasets", workers=n_workers, resume=resume,
