@@ -46,11 +46,18 @@ class RunCommand:
 
     def run(self, args: argparse.Namespace) -> int:
         from ..errors import LatticeClosureError
+        from ..io.outdir import check_output_name, default_output_directory
+        from ..simulation.workers import exit_status
         from ..study import run_study
 
+        given = check_output_name(args.out, "--out")
         if args.workers is not None and args.workers < 1:
             raise LatticeClosureError(f"--workers must be at least 1, got {args.workers}")
-        if (args.resume or args.overwrite) and args.out is None:
+        if args.seed is not None and args.seed < 0:
+            raise LatticeClosureError(f"--seed must be a non-negative integer, got {args.seed}")
+        if args.size is not None and args.size < 1:
+            raise LatticeClosureError(f"--size must be a positive integer, got {args.size}")
+        if (args.resume or args.overwrite) and given is None:
             raise LatticeClosureError("--resume/--overwrite need --out DIR (the default directory is always new)")
         options = {}
         for item in args.study_option:
@@ -58,21 +65,31 @@ class RunCommand:
             if not sep or not name.strip():
                 raise LatticeClosureError(f"--study-option expects NAME=VALUE, got {item!r}")
             options[name.strip()] = value.strip()
-        result = run_study(
-            args.model,
-            args.out,
-            size=args.size,
-            seed=args.seed,
-            seeds=args.seeds,
-            values=args.grid,
-            nested=True if args.nested else None,
-            workers=args.workers,
-            overwrite=args.overwrite,
-            resume=args.resume,
-            progress=False if args.no_progress else None,
-            figures=not args.no_figures,
-            options=options,
-        )
+        out = given if given is not None else default_output_directory()
+        try:
+            result = run_study(
+                args.model,
+                out,
+                size=args.size,
+                seed=args.seed,
+                seeds=args.seeds,
+                values=args.grid,
+                nested=True if args.nested else None,
+                workers=args.workers,
+                overwrite=args.overwrite,
+                resume=args.resume,
+                progress=False if args.no_progress else None,
+                figures=not args.no_figures,
+                options=options,
+            )
+        except KeyboardInterrupt as exc:
+            import sys
+
+            how = "terminated" if getattr(exc, "signum", None) else "interrupted"
+            saved = (f"finished simulations are saved in {out / 'datasets'}" if (out / "datasets").is_dir()
+                     else "nothing was saved yet")
+            print(f"{how}: {saved}; continue with the same command and --out {out} --resume", file=sys.stderr)
+            return exit_status(exc)
         s = result.summary
         print("")
         print(f"results in {result.out_dir}/")

@@ -20,6 +20,7 @@ from typing import Any, Hashable, Iterable, Sequence
 import numpy as np
 
 from ..errors import ClosureError, DataError
+from ..progress import progress_bar
 from ..protocols import FittableClosure, conforms
 from . import calibration
 from .calibration import format_rows, resolve_closure, target_classes
@@ -120,6 +121,7 @@ def cross_validate(
     normalisation: str = "all",
     rescale_time: bool = True,
     extra: str = "error",
+    progress: bool | None = False,
     **fit_kwargs: Any,
 ) -> CrossValidation:
     """Leave-one-group-out cross-validation (see the module docstring).
@@ -136,6 +138,9 @@ def cross_validate(
     nested : bool
         Also select the family by an inner cross-validation in every outer fold (the inner loop
         never sees the outer held-out group).
+    progress : bool, optional
+        A progress bar over the outer folds × closures (``None``: when stderr is a terminal; see
+        :func:`latticeclosure.progress.progress_enabled`). Default off.
     **fit_kwargs
         Passed to :func:`~latticeclosure.closures.calibrate` (``n_starts``, ``seed`` …).
     """
@@ -155,6 +160,7 @@ def cross_validate(
     cls_names = target_classes(index, datasets, classes)
     folds, fits = [], {n: [] for n in names}
     selection: list[dict[str, Any]] | None = [] if nested else None
+    bar = progress_bar(total=len(order) * len(fams), desc="cross-validation", unit="fit", enabled=progress)
     for g in order:
         held = [d for d, lab in zip(datasets, labels) if lab == g]
         train = [d for d, lab in zip(datasets, labels) if lab != g]
@@ -167,6 +173,8 @@ def cross_validate(
                 fits[fam.name].append(res)
             else:
                 closures[fam.name] = fam
+            bar.set_postfix_str(f"{fam.name}, without {held[0].name}{' …' if len(held) > 1 else ''}")
+            bar.update(1)
         for d in held:
             E, J, neg = {}, {}, {}
             for name, closure in closures.items():
@@ -178,6 +186,7 @@ def cross_validate(
                                    rescale_time=False, extra="ignore", **fit_kwargs)
             totals = inner.totals()
             selection.append({"group": g, "chosen": min(names, key=lambda n: totals[n]), "inner_totals": totals})
+    bar.close()
     return CrossValidation(names, folds, fits, order, selection)
 
 

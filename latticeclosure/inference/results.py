@@ -22,9 +22,9 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import ConfigurationError, DataError
+from ..errors import ConfigurationError
 
-__all__ = ["ClosureInference", "InferenceResult", "save_checkpoint", "load_checkpoint", "SCHEMA"]
+__all__ = ["ClosureInference", "InferenceResult", "save_checkpoint", "load_checkpoint", "check_chain_checkpoint", "SCHEMA"]
 
 SCHEMA = "latticeclosure.infer-summary/1"
 
@@ -39,18 +39,69 @@ def save_checkpoint(path: Path, key: str, state: Any, samples: np.ndarray, value
 
 
 def load_checkpoint(path: Path, key: str) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray]:
-    """``(state, samples, values, stage)`` of a checkpoint; refuses one written with other settings."""
+    """``(state, samples, values, stage)`` of a checkpoint, read through the checked ``.npz`` reader.
+
+    Raises
+    ------
+    CheckpointMismatchError
+        A checkpoint written with other settings or data.
+    CheckpointError
+        An unreadable, truncated or corrupt one.
+    """
+    from ..errors import CheckpointError, CheckpointMismatchError, LatticeClosureError
+    from ..io.npzfile import NpzReader
     from .sampler import ChainState
 
+    with NpzReader(path, "chain checkpoint", CheckpointError, max_ndim=3) as z:
+        for name in ("key", "samples", "values", "stage"):
+            if name not in z:
+                raise CheckpointError(f"chain checkpoint {path} is incomplete: it lacks {name!r}")
+        if z.shape("key") != () or str(z.read("key")) != key:
+            raise CheckpointMismatchError(f"checkpoint {path} was written with different settings or data; "
+                                          "use a new output directory")
+        arrays = z.read_all()
     try:
-        with np.load(path, allow_pickle=False) as z:
-            if str(z["key"]) != key:
-                raise ConfigurationError(f"checkpoint {path} was written with different settings or data; "
-                                         "use a new output directory")
-            state = ChainState.from_arrays(z)
-            return state, z["samples"].copy(), z["values"].copy(), z["stage"].copy()
-    except (OSError, ValueError, KeyError) as exc:
-        raise DataError(f"checkpoint {path} is unreadable: {exc}") from None
+        state = ChainState.from_arrays(arrays)
+    except (LatticeClosureError, KeyError, ValueError, TypeError) as exc:
+        raise CheckpointError(f"chain checkpoint {path} is corrupt: {str(exc)[:120]}") from None
+    return state, arrays["samples"], arrays["values"], arrays["stage"]
+
+
+def check_chain_checkpoint(path: Path, state: Any, fresh: Any, samples: np.ndarray, values: np.ndarray,
+                           stage: np.ndarray, n: int) -> None:
+    """A loaded chain must fit the run: every array of its state shaped like a fresh chain's, at most
+    ``n`` samples done and as many stored, a generator state that restores.
+
+    Raises
+    ------
+    CheckpointError
+    """
+    import json as _json
+
+    from ..errors import CheckpointError
+
+    def bad(what: str) -> CheckpointError:
+        return CheckpointError(f"chain checkpoint {path} is corrupt ({what})")
+
+    for name in fresh.__dataclass_fields__:
+        a, b = getattr(state, name), getattr(fresh, name)
+        if isinstance(b, np.ndarray) and (not isinstance(a, np.ndarray) or a.shape != b.shape or a.dtype.kind != b.dtype.kind):
+            raise bad(f"{name} has shape {getattr(a, 'shape', None)}, expected {b.shape}")
+    k = state.n_done
+    d = fresh.x.shape[0]
+    if not 0 <= k <= n or samples.shape != (k, d) or values.shape != (k,) or stage.shape != (k,):
+        raise bad(f"{k} samples done, arrays of shapes {samples.shape}, {values.shape}, {stage.shape}")
+    if samples.dtype.kind != "f" or values.dtype.kind != "f" or stage.dtype.kind not in "iu":
+        raise bad("arrays of the wrong dtype")
+    try:
+        rng = _json.loads(state.rng_state)
+        ok = isinstance(rng, dict) and set(rng) == set(_json.loads(fresh.rng_state))
+        if ok:
+            np.random.PCG64().state = rng  # restores, or raises for values of the wrong kind
+    except (TypeError, ValueError, KeyError):
+        ok = False
+    if not ok:
+        raise bad("random-generator state")
 
 
 def _setting(value: Any) -> str:
@@ -319,9 +370,10 @@ class InferenceResult:
     def write(self, out_dir: str | Path) -> dict[str, Path]:
         """``summary.json``, ``report.md``, per-closure fits and chains (``.npz``) and the figures."""
         from ..io.atomic import write_bytes_atomic, write_text_atomic
+        from ..io.outdir import ensure_directory
 
         out = Path(out_dir)
-        (out / "fits").mkdir(parents=True, exist_ok=True)
+        ensure_directory(out / "fits")
         paths: dict[str, Path] = {}
         write_text_atomic(out / "summary.json", json.dumps(self.to_summary(), indent=1, allow_nan=False) + "\n")
         paths["summary"] = out / "summary.json"
@@ -337,7 +389,7 @@ class InferenceResult:
             write_bytes_atomic(out / "fits" / f"{safe}.npz", lambda fh, a=arrays: np.savez(fh, **a))
             paths[f"fits:{label}"] = out / "fits" / f"{safe}.npz"
             if ci.chains is not None:
-                (out / "chains").mkdir(exist_ok=True)
+                ensure_directory(out / "chains")
                 carr = {"parameter_names": np.array(ci.objective.parameter_names), "samples": ci.chains,
                         "F": ci.chain_F, "stage": ci.chain_stage, "burn_in": np.asarray(ci.burn_in)}
                 write_bytes_atomic(out / "chains" / f"{safe}.npz", lambda fh, a=carr: np.savez(fh, **a))

@@ -10,6 +10,7 @@ after each segment when ``out_dir`` is given, and ``resume=True`` continues bit-
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
@@ -206,7 +207,11 @@ def _check_resume(out: Path, digest: dict[str, Any], resume: bool) -> None:
     if path.exists():
         if not resume:
             raise OutputDirectoryError(f"{out} already holds an inference run; pass resume=True (--resume) to continue it or choose another directory")
-        old = json.loads(path.read_text(encoding="utf-8"))
+        from ..io.reading import load_json
+
+        old = load_json(path, what="inference settings", error=OutputDirectoryError)
+        if not isinstance(old, dict):
+            raise OutputDirectoryError(f"{path} is not an inference settings record; use a new output directory")
         diff = sorted(k for k in set(old.get("settings", {})) | set(digest["settings"])
                       if old.get("settings", {}).get(k) != digest["settings"].get(k))
         if old.get("models") != digest["models"]:
@@ -258,9 +263,9 @@ def run_inference(
     -------
     InferenceResult
     """
+    from ..io.outdir import check_output_name, ensure_directory
+    from ..io.runlock import RunLock
     from .objective import build_objective
-    from .parallel import local_executor
-    from .results import ClosureInference, InferenceResult, load_checkpoint, save_checkpoint
 
     if settings is None:
         settings = InferenceSettings()
@@ -281,14 +286,27 @@ def run_inference(
                                             combinations=settings.combinations, closure_params=cp)
     if previous is not None:
         _check_previous(previous, settings, objectives)
-    out = Path(out_dir) if out_dir is not None else None
-    if out is not None:
-        digest = _settings_digest(settings, {k: o.fingerprint() for k, o in objectives.items()})
-        _check_resume(out, digest, resume)
-        (out / "chains").mkdir(parents=True, exist_ok=True)
-        from ..io.atomic import write_text_atomic
+    out = check_output_name(out_dir, "output directory") if out_dir is not None else None
+    with contextlib.ExitStack() as held:
+        if out is not None:
+            ensure_directory(out)
+            held.enter_context(RunLock(out, "inference"))
+            digest = _settings_digest(settings, {k: o.fingerprint() for k, o in objectives.items()})
+            _check_resume(out, digest, resume)
+            ensure_directory(out / "chains")
+            from ..io.atomic import write_text_atomic
 
-        write_text_atomic(out / SETTINGS_FILE, json.dumps(digest, indent=1, sort_keys=True) + "\n")
+            write_text_atomic(out / SETTINGS_FILE, json.dumps(digest, indent=1, sort_keys=True) + "\n")
+        return _run_all(models, objectives, settings, executor, out, resume, show_bar, log, previous)
+
+
+def _run_all(models: Mapping[str, Any], objectives: Mapping[str, Any], settings: InferenceSettings,
+             executor: Executor | None, out: Path | None, resume: bool, show_bar: bool,
+             log: Callable[[str], None], previous: Any) -> Any:
+    """:func:`run_inference` once the output directory (if any) is locked."""
+    from .parallel import local_executor
+    from .results import ClosureInference, InferenceResult, load_checkpoint, save_checkpoint
+
     results = {}
     t_start = time.perf_counter()
     with local_executor(executor, settings.workers) as ex:
@@ -328,7 +346,10 @@ def _check_previous(previous: Any, settings: InferenceSettings, objectives: Mapp
 
 def _run_chains(ci: Any, settings: InferenceSettings, ex: Executor, out: Path | None, resume: bool, show_bar: bool,
                 save_checkpoint: Callable, load_checkpoint: Callable) -> None:
+    from ..errors import CheckpointError, CheckpointMismatchError
+    from ..simulation.sweep import set_aside
     from .parallel import STREAM_CHAINS, task_seed
+    from .results import check_chain_checkpoint
     from .sampler import acceptance_of, init_chain
 
     obj = ci.objective
@@ -349,14 +370,25 @@ def _run_chains(ci: Any, settings: InferenceSettings, ex: Executor, out: Path | 
         path = out / "chains" / f"{_safe(ci.label)}_chain{c}.npz" if out is not None else None
         paths.append(path)
         st = None
+        fresh = init_chain(start["x0"], lp0, f0, scales=start["scales"], scales2=start["scales2"],
+                           seed=task_seed(settings.seed, STREAM_CHAINS, c), lower=start["lower"], upper=start["upper"],
+                           adaptive=settings.adaptive, burn_in=burn)
         if path is not None and resume and path.exists():
-            st, s, v, g = load_checkpoint(path, key)
-            k = s.shape[0]
-            samples[c, :k], values[c, :k], stages[c, :k] = s, v, g
+            try:
+                st, s, v, g = load_checkpoint(path, key)
+                check_chain_checkpoint(path, st, fresh, s, v, g, n)
+            except CheckpointMismatchError:
+                raise
+            except CheckpointError as exc:
+                # a corrupt checkpoint costs its chain, not the whole resume
+                moved = set_aside(path)
+                print(f"warning: {exc}; set aside as {moved.name}; chain {c} starts afresh", file=sys.stderr)
+                st = None
+            else:
+                k = s.shape[0]
+                samples[c, :k], values[c, :k], stages[c, :k] = s, v, g
         if st is None:
-            st = init_chain(start["x0"], lp0, f0, scales=start["scales"], scales2=start["scales2"],
-                            seed=task_seed(settings.seed, STREAM_CHAINS, c), lower=start["lower"], upper=start["upper"],
-                            adaptive=settings.adaptive, burn_in=burn)
+            st = fresh
         states.append(st)
     bar = None
     if show_bar:

@@ -23,7 +23,8 @@ from typing import Any, Callable, Mapping, Sequence
 
 from ..errors import ConfigurationError
 from ..io import write_json_atomic, write_text_atomic
-from ..io.outdir import default_output_directory, prepare_output_directory
+from ..io.outdir import default_output_directory, ensure_directory, prepare_output_directory
+from ..io.runlock import RunLock
 from .context import StudyContext
 from .report import render_report, study_summary
 
@@ -87,7 +88,7 @@ def run_study(
     resume: bool = False,
     progress: bool | None = None,
     figures: bool = True,
-    log: Callable[[str], None] = print,
+    log: Callable[[str], None] | None = None,
     options: Mapping[str, str] | None = None,
 ) -> StudyResult:
     """Run a model's study end to end and write datasets, report, figures and ``summary.json``.
@@ -114,11 +115,13 @@ def run_study(
     overwrite, resume : bool
         Allow a non-empty output directory: replace its results, or keep finished trajectories.
     progress : bool, optional
-        Progress bar for the sweep (default when stderr is a terminal).
+        Progress bars for the sweep, the fits and the cross-validation (default: when stderr is a
+        terminal; never with the ``latticeclosure`` logger set above ``INFO``, as ``-q`` does).
     figures : bool
         Write the PNG figures.
-    log : callable
-        Receives one-line progress messages.
+    log : callable, optional
+        Receives one-line progress messages; default: ``INFO`` records of the
+        ``latticeclosure.study`` logger.
     options : mapping of str to str, optional
         Study options (``latticeclosure run --study-option NAME=VALUE``), each declared by a step in
         its ``options`` attribute (name → description), e.g. ``inference.samples``.
@@ -133,11 +136,16 @@ def run_study(
         A model without a study, too few grid values for the study's steps, bad sizes or seeds, a study
         option no step declares.
     OutputDirectoryError
-        A non-empty output directory without ``overwrite``/``resume``.
+        A non-empty output directory without ``overwrite``/``resume``, or one another run holds.
     """
     from ..registry import get_registry
-    from ..simulation import run_tasks, sweep_tasks
+    from ..simulation import sweep_tasks
+    from ..simulation.sweep import check_tasks
 
+    from ..progress import get_logger
+
+    if log is None:
+        log = get_logger("study").info
     t_start = time.perf_counter()
     mdl = _resolve_model(model)
     spec = getattr(mdl, "study", None)
@@ -164,15 +172,29 @@ def run_study(
     backend = get_registry().resolve("data_backends", spec.backend)
     tasks = sweep_tasks(mdl, grid, seeds, parameter=spec.grid.parameter,
                         size=size if size is not None else spec.size, settings=dict(spec.settings), backend=backend)
-    tasks = [backend.check_task(t) for t in tasks]  # bad sizes or compositions fail before anything is written
+    tasks = check_tasks(backend, tasks)  # bad sizes, compositions or file names fail before anything is written
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
+        raise ConfigurationError(f"workers must be a positive integer, got {workers!r}")
     out = prepare_output_directory(out_dir if out_dir is not None else default_output_directory(),
                                    overwrite=overwrite, resume=resume)
     n_workers = workers if workers is not None else max(1, min(os.cpu_count() or 1, len(tasks)))
+    with RunLock(out, "study"):
+        return _run_locked(mdl, spec, backend, tasks, out, seeds, n_workers, resume=resume, overwrite=overwrite,
+                           progress=progress, figures=figures, log=log, t_start=t_start, study_options=study_options)
 
+
+def _run_locked(mdl: Any, spec: Any, backend: Any, tasks: list, out: Path, seeds: tuple, n_workers: int, *,
+                resume: bool, overwrite: bool, progress: bool | None, figures: bool, log: Callable[[str], None],
+                t_start: float, study_options: Mapping[str, Any]) -> StudyResult:
+    """:func:`run_study` once the output directory is locked."""
+    from ..progress import progress_enabled
+    from ..simulation import run_tasks
+
+    show_progress = progress_enabled(progress)
     log(f"[1/4] simulating {len(tasks)} grid point(s) of model {mdl.name!r} with {backend.name!r} "
         f"on {n_workers} worker(s) -> {out / 'datasets'}")
     sweep = run_tasks(tasks, backend, out_dir=out / "datasets", workers=n_workers, resume=resume,
-                      overwrite=overwrite, progress=progress)
+                      overwrite=overwrite, progress=show_progress)
     t_sim = time.perf_counter() - t_start
     grid_values = list(dict.fromkeys(t.point[spec.grid.parameter] for t in sweep.tasks))
     by_task = dict(zip((t.stem for t in sweep.tasks), sweep.trajectories()))
@@ -180,15 +202,14 @@ def run_study(
              for v in grid_values] for s_ in seeds]
     context = StudyContext(
         model=mdl, spec=spec, out_dir=out, grid=grid_values, data=data, sweep=sweep, seeds=seeds, log=log,
-        progress=bool(progress), options=study_options,
+        progress=show_progress, options=study_options,
     )
     log(f"[2/4] analysis: {', '.join(step.name for step in spec.steps)}")
     for step in spec.steps:
         step.run(context)
     if figures:
         log("[3/4] figures")
-        fdir = out / "figures"
-        fdir.mkdir(exist_ok=True)
+        fdir = ensure_directory(out / "figures")
         for step in spec.steps:
             draw = getattr(step, "figures", None)
             if callable(draw):

@@ -21,7 +21,9 @@ def data_file(tmp_path_factory):
     return path
 
 
+@pytest.mark.nmc  # relies on the reference plugin's k1…k8 naming
 @pytest.mark.slow
+@pytest.mark.nmc  # the SA preset of the reference plugin
 def test_infer_writes_summary_and_refuses_bad_input(data_file, tmp_path, capsys):
     out = tmp_path / "run"
     args = [str(data_file), "--exclude-closed", "--closure", "pair", "SA", "--samples", "300", "--chains", "2", "--n-starts", "3",

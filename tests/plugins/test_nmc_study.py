@@ -23,6 +23,7 @@ def small_job(tmp_path_factory):
     return out, result
 
 
+@pytest.mark.slow
 def test_outputs_written(small_job):
     out, result = small_job
     for name in ("report.md", "summary.json", "equations.txt", "equations.json", "closed-model-SA.txt"):
@@ -39,6 +40,7 @@ def test_outputs_written(small_job):
     assert not list(out.rglob("*.tmp*"))  # atomic writes leave nothing behind
 
 
+@pytest.mark.slow
 def test_summary_holds_every_declared_closure(small_job):
     from latticeclosure_nmc.study import nmc_study
 
@@ -70,6 +72,7 @@ def test_summary_holds_every_declared_closure(small_job):
     assert inf["temperatures"]["auto"]["PA"]["temperature"] < 1e-2
 
 
+@pytest.mark.slow
 def test_report_shows_the_papers_equations_and_the_comparison(small_job):
     out, result = small_job
     text = (out / "report.md").read_text()
@@ -82,6 +85,7 @@ def test_report_shows_the_papers_equations_and_the_comparison(small_job):
             assert f"* {label} " in text
 
 
+@pytest.mark.slow
 def test_used_directory_refused_and_resume_reuses_datasets(small_job):
     out, first = small_job
     with pytest.raises(OutputDirectoryError):
