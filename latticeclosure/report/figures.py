@@ -543,6 +543,15 @@ def _ylimits(data: np.ndarray, preds: list[np.ndarray], log: bool) -> tuple[floa
     return lo - (pad if lo < 0 else 0.0), hi + pad
 
 
+def _leaves(values: np.ndarray, limits: tuple[float, float], log: bool) -> bool:
+    """Whether a curve has finite points outside the panel's y limits (drawn, they are cut off)."""
+    v = values[np.isfinite(values)]
+    if log:
+        v = v[v > 0]
+    lo, hi = limits
+    return bool(v.size) and bool(((v < lo) | (v > hi)).any())
+
+
 def draw_closure_reconstruction(
     x: float | None,
     time: Any,
@@ -582,7 +591,10 @@ def draw_closure_reconstruction(
     Returns
     -------
     matplotlib.figure.Figure
-        On an Agg canvas of its own (no pyplot); :func:`save_figure` writes it.
+        On an Agg canvas of its own (no pyplot); :func:`save_figure` writes it. The y limits follow
+        the measured data, so a prediction far from it runs out of its panel: such panels say
+        ``clipped: <closures>``, a note under the figure explains it, and the figure's
+        ``clipped_curves`` attribute maps each such class to the clipped closures' labels.
     """
     from matplotlib.lines import Line2D
 
@@ -597,19 +609,21 @@ def draw_closure_reconstruction(
     nrows, ncols, positions = _grid(classes)
     n = t.size
     mark = np.unique(np.linspace(0, n - 1, min(n, max(2, max_markers))).round().astype(int)) if n else []
+    clipped: dict[str, list[str]] = {}
     with _drawing((2.15 * ncols + 0.6, 1.95 * nrows + 0.9)) as fig:
         axes = fig.subplots(nrows, ncols, squeeze=False)
         used = set(positions)
         for (r, c), cls in zip(positions, classes):
             ax = axes[r, c]
             d = _series(t, data[cls], f"data[{cls!r}]") if cls in data and data[cls] is not None else np.full(n, np.nan)
-            preds = []
+            preds, drawn = [], []
             for label in labels:
                 series = predictions[label].get(cls) if predictions[label] is not None else None
                 if series is None:
                     continue
                 q = _series(t, series, f"predictions[{label!r}][{cls!r}]")
                 preds.append(q)
+                drawn.append((label, q))
                 st = styles[label]
                 ax.plot(t, q, color=st["color"], linestyle=st["linestyle"], linewidth=1.3, zorder=2)
             ax.plot(
@@ -632,6 +646,13 @@ def draw_closure_reconstruction(
                 _no_data(ax, "no data")
             else:
                 ax.set_ylim(*lim)
+                out = [label for label, q in drawn if _leaves(q, lim, log)]
+                if out:
+                    clipped[cls] = out
+                    ax.text(0.98, 0.96, "clipped: " + ", ".join(out), transform=ax.transAxes, ha="right",
+                            va="top", fontsize=6.5, color="0.25", zorder=4,
+                            bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none",
+                                  "alpha": 0.8})
             if log:
                 _log_ticks(ax)
             ax.set_title(cls, fontsize=9.5, pad=3)
@@ -663,6 +684,11 @@ def draw_closure_reconstruction(
             _outside_legend(fig, handles, names, title="closure")
         fig.supxlabel(TIME_LABEL, fontsize=10)
         fig.supylabel(C_LABEL, fontsize=10)
+        if clipped:
+            # the axes follow the data: a prediction far off the data runs out of its panel
+            fig.text(0.005, 0.005, "Curves marked 'clipped' leave their panel (axes follow the measured data).",
+                     fontsize=7, color="0.25", ha="left", va="bottom")
+        fig.clipped_curves = clipped
         if title is None:
             title = "Triplet concentrations: measured vs closures"
             if x is not None:

@@ -318,3 +318,19 @@ def test_observable_draws_the_simulation_band_and_each_closed_model(tmp_path):
     assert _legend(fig) == ("model", ["simulation (±2 SE)", "PA", "MF"])
     assert not draw_observable(t, sim, None, {}).axes[0].collections  # no band without standard errors
     assert plot_observable(t, sim, se, curves, tmp_path / "o.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_reconstruction_marks_and_notes_the_curves_that_leave_their_panel():
+    t = np.linspace(0, 1, N)
+    data = {"L+++": np.linspace(0.01, 0.1, N), "L---": np.linspace(0.02, 0.05, N)}
+    preds = {"far": {"L+++": np.geomspace(1e-30, 1e6, N), "L---": data["L---"] * 1.01},
+             "near": {"L+++": data["L+++"] * 1.1, "L---": data["L---"] * 0.99}}
+    fig = draw_closure_reconstruction(None, t, data, preds)
+    assert fig.clipped_curves == {"L+++": ["far"]}
+    panels = {ax.get_title(): ax for ax in fig.axes if ax.get_title()}
+    assert [txt.get_text() for txt in panels["L+++"].texts] == ["clipped: far"]
+    assert len(panels["L---"].texts) == 0
+    assert any("clipped" in txt.get_text() and "leave their panel" in txt.get_text() for txt in fig.texts)
+    # nothing leaves: no marks and no note
+    quiet = draw_closure_reconstruction(None, t, data, {"near": preds["near"]})
+    assert quiet.clipped_curves == {} and not any("clipped" in txt.get_text() for txt in quiet.texts)
