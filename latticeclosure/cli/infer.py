@@ -6,6 +6,7 @@ Examples::
     latticeclosure infer runs/x0.33_seed0.npz --closure pair-corrected --method lsq --out fit-pc
     latticeclosure infer runs/x0.33_seed0.npz --closure pair --samples 100000 --chains 4 --workers 2 --out paper
     latticeclosure infer runs/x0.33_seed0.npz --closure pair --samples 100000 --out paper --resume
+    latticeclosure infer runs/x0.33_seed0.npz --closure pair --chains 8 --executor dask --scheduler tcp://head:8786 --out big
 
 The lattice and species come from the data; the model is the window-method hierarchy of
 ``--window-size`` (default 2) closed with each ``--closure`` (a closure family or preset; a
@@ -72,7 +73,9 @@ class InferCommand:
         parser.add_argument("--adaptive", action="store_true", help="DRAM (adaptation stops after the burn-in)")
         parser.add_argument("--temperature", type=_float, default=1.0, metavar="S", help="likelihood exp(-F/S) (default 1)")
         parser.add_argument("--profiles", action="store_true", help="profile likelihood of every rate")
-        parser.add_argument("--workers", type=_int, default=1, metavar="W", help="local worker processes (default 1)")
+        from .executor_options import add_executor_arguments
+
+        add_executor_arguments(parser, workers_default="1", what="multi-start fits and chain segments")
         parser.add_argument("--seed", type=_int, default=0, metavar="S")
         parser.add_argument("--resume", action="store_true", help="continue the checkpointed chains in --out")
         parser.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -81,11 +84,14 @@ class InferCommand:
     def run(self, args: argparse.Namespace) -> int:
         from ..errors import ConfigurationError, OutputDirectoryError
         from ..inference.run import SETTINGS_FILE, InferenceSettings, run_inference
+        from ..parallel import open_executor
+        from .executor_options import executor_from_arguments
 
+        executor = executor_from_arguments(args, default_workers=1)
         settings = InferenceSettings.make(
             method=args.method, alpha=args.alpha, q_data=args.q_data, variables=args.variables, n_starts=args.n_starts,
             log_parameters=args.log_parameters, samples=args.samples, chains=args.chains, burn_in=args.burn_in,
-            adaptive=args.adaptive, temperature=args.temperature, profiles=args.profiles, workers=args.workers,
+            adaptive=args.adaptive, temperature=args.temperature, profiles=args.profiles, workers=executor.workers or 1,
             seed=args.seed,
         )
         if args.window_size < 2:
@@ -100,7 +106,9 @@ class InferCommand:
         trajectories = [self._load(p) for p in args.data]
         models = self._models(args, trajectories)
         progress: Any = False if args.no_progress else None
-        result = run_inference(models, trajectories, settings, out_dir=out, resume=args.resume, progress=progress)
+        with open_executor(executor) as session:
+            result = run_inference(models, trajectories, settings, executor=session.executor, out_dir=out,
+                                   resume=args.resume, progress=progress)
         paths = result.write(out)
         print(result.to_markdown())
         print(f"wrote {paths['summary']} and {len(paths) - 1} other file(s) in {out}")

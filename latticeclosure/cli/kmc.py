@@ -81,6 +81,9 @@ class KMCCommand:
                             help="record every class of up to N sites, singlets included (default 3)")
         parser.add_argument("--replicas", type=int, default=1, metavar="R", help="independent replicas, run in parallel (default 1)")
         parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+        from .executor_options import add_executor_arguments
+
+        add_executor_arguments(parser, workers_default="the CPU cores, at most one per replica", what="replicas")
         parser.add_argument("-o", "--out", default=None, metavar="FILE.npz",
                             help="output file (default: <model>-seed<seed>.npz in the current directory)")
         parser.add_argument("--save-configurations", action="store_true", help="store the configuration at every record (replica 0)")
@@ -139,8 +142,11 @@ class KMCCommand:
     def run(self, args: argparse.Namespace) -> int:
         from ..errors import ConfigurationError, LatticeClosureError
         from ..kmc.simulate import remove_checkpoints, replica_checkpoint, simulate
+        from ..parallel import open_executor
+        from .executor_options import executor_from_arguments
         from .output import write_json
 
+        executor = executor_from_arguments(args)
         spec = self._spec(args)
         if isinstance(args.replicas, bool) or args.replicas < 1:
             raise ConfigurationError(f"--replicas must be a positive integer, got {args.replicas}")
@@ -168,26 +174,29 @@ class KMCCommand:
         if args.format != "json":
             for line in lines:
                 print(line)
-        bar = None
-        if sys.stderr.isatty() and not args.no_progress:
-            from tqdm import tqdm
-
-            total = spec.time if args.replicas == 1 else args.replicas
-            bar = tqdm(total=total, unit="t" if args.replicas == 1 else "replica", desc=f"kmc {label}", file=sys.stderr)
+        bars: list[Any] = []
 
         def progress(done: float, total: float) -> None:
-            if bar is not None:
-                bar.update(done - bar.n)
+            if bars:
+                bars[0].update(done - bars[0].n)
 
         try:
-            traj = simulate(spec, args.seed, args.replicas, checkpoint=checkpoint,
-                            checkpoint_every=args.checkpoint_every, progress=progress)
+            with open_executor(executor, tasks=args.replicas) as session:
+                if sys.stderr.isatty() and not args.no_progress:  # after the executor: workers fork first
+                    from tqdm import tqdm
+
+                    total = spec.time if args.replicas == 1 else args.replicas
+                    bars.append(tqdm(total=total, unit="t" if args.replicas == 1 else "replica", desc=f"kmc {label}",
+                                     file=sys.stderr))
+                traj = simulate(spec, args.seed, args.replicas, checkpoint=checkpoint.absolute(),
+                                checkpoint_every=args.checkpoint_every, progress=progress,
+                                executor=None if session.runs_inline else session)
         except KeyboardInterrupt:
-            if bar is not None:
+            for bar in bars:
                 bar.close()
             print(f"interrupted; checkpoints next to {out} (continue with --resume)", file=sys.stderr)
             return 130
-        if bar is not None:
+        for bar in bars:
             bar.close()
         traj.save(out)
         remove_checkpoints(checkpoint, args.replicas)

@@ -113,6 +113,8 @@ class StudyContext:
         File key → path of everything written (the report lists them).
     log : callable
         One-line progress messages.
+    executor : ExecutorSession or None
+        Where steps run independent tasks (:mod:`latticeclosure.parallel`); ``None``: in this process.
     """
 
     model: Any
@@ -131,6 +133,7 @@ class StudyContext:
     results: dict[str, Any] = field(default_factory=dict)
     files: dict[str, Path] = field(default_factory=dict)
     log: Callable[[str], None] = print
+    executor: Any = None
 
     # ------------------------------------------------------------------ lookups
     @property

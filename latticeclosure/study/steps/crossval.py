@@ -56,7 +56,8 @@ class CrossValidateClosures:
         # every seed of a grid point is held out together: the fit never sees the held-out point
         flat = [context.data[s][i] for i in range(len(context.grid)) for s in range(context.n_seeds)]
         groups = [i for i in range(len(context.grid)) for _ in range(context.n_seeds)]
-        cv = cross_validate(families, flat, context.index, groups=groups, nested=self.nested)
+        cv = cross_validate(families, flat, context.index, groups=groups, nested=self.nested,
+                            executor=getattr(context, "executor", None))
         labels = [f.label for f in self.families]
         best = cv.best()
 
