@@ -37,6 +37,9 @@ class CloseCommand:
                             help="keep every window class as a state variable (no normalisation elimination)")
         parser.add_argument("--explain", action="store_true",
                             help="text format: also print which class produced which term of which equation")
+        parser.add_argument("--conserve", action="store_true",
+                            help="impose the composition laws of a composition-conserving dynamics exactly (the "
+                            "equations of one class per conserved species are replaced by what the laws imply)")
         parser.add_argument("--format", choices=("text", "latex", "json"), default="text")
 
     def run(self, args: argparse.Namespace) -> int:
@@ -50,22 +53,10 @@ class CloseCommand:
         registry = get_registry()
         eqs = equations_from_arguments(args)
         if args.preset:
-            closure = registry.get("closure_presets", args.preset)
+            closure = registry.get("closure_presets", args.preset, **dict(args.closure_option))
         else:
-            from ..errors import UnknownNameError
-
-            try:
-                closure = registry.get("closures", args.closure)
-            except UnknownNameError as exc:
-                try:
-                    closure = registry.get("closure_presets", args.closure)
-                except UnknownNameError:
-                    raise exc from None
-        if args.closure_option:
-            if not hasattr(closure, "configure"):
-                raise ClosureError(f"closure {args.closure or args.preset!r} takes no options")
-            closure = closure.configure(**dict(args.closure_option))
-        model = close_equations(eqs, closure, eliminate=None if args.keep_all else "first")
+            closure = registry.resolve("closures", args.closure, **dict(args.closure_option))
+        model = close_equations(eqs, closure, eliminate=None if args.keep_all else "first", conserve=args.conserve)
         setting = (
             f"{eqs.lattice.name}, species {' '.join(eqs.species)}, window size {eqs.window_size}"
             f"{' (exclude closed)' if eqs.exclude_closed else ''}, {eqs.dynamics_name} dynamics"
@@ -73,7 +64,7 @@ class CloseCommand:
         if args.format == "json":
             from .output import write_json
 
-            data = {"setting": setting, **model.to_json()}
+            data = {"setting": setting, **model.to_json(), "conservation": model.conservation_report().to_json()}
             write_json(data)
             return 0
         if args.format == "latex":
@@ -114,6 +105,11 @@ def _text_report(model: Any, setting: str, explain: bool) -> str:
             lines += [f"  {n}(t) = {sp.sstr(e)}" for n, e in cf.expressions.items()]
         except ClosureError as exc:
             lines.append(f"closed form: not available ({exc})")
+    report = model.conservation_report()
+    if report.laws:
+        lines += ["", "conservation under the drift relations: " + report.to_text().split(": ", 1)[1]]
+        if model.conserved_by:
+            lines.append("imposed (--conserve): " + ", ".join(f"d{c}/dt from the law of {q}" for q, c in model.conserved_by.items()))
     if explain:
         lines += ["", "provenance (which class produced which term):", model.explain()]
     return "\n".join(lines)

@@ -29,7 +29,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .model import ClosedModel
 
 __all__ = ["ConservationLaw", "ConservationReport", "composition_functionals", "conservation_report",
-           "impose_conservation", "drift_relation_substitution"]
+           "impose_conservation", "drift_relation_substitution", "drift_relation_rates", "composition_change"]
 
 
 @dataclass
@@ -231,3 +231,37 @@ def _default_replacements(model: "ClosedModel", functionals: dict[str, dict[str,
         best = max(abs(functional[n]) for n in candidates)
         chosen.append([n for n in candidates if abs(functional[n]) == best][-1])
     return chosen
+
+
+def drift_relation_rates(model: "ClosedModel", free: float = 1.0) -> dict[str, float]:
+    """Rates on the drift-relation manifold: every free rate ``free``, the dependent ones from the relations."""
+    subs = drift_relation_substitution(model)
+    values = {s: float(free) for s in model.rate_symbols if s not in subs}
+    for sym, expr in subs.items():
+        values[sym] = float(expr.xreplace(values))
+    return {s.name: values[s] for s in model.rate_symbols}
+
+
+def composition_change(model: "ClosedModel", initial: Any, rates: Any, t_end: float) -> dict[str, tuple[float, float]]:
+    """Every conserved quantity at t = 0 and at ``t_end`` along the model (``{"C+": (start, end)}``).
+
+    A diagnostic: integrated with sympy's numpy code and SciPy's LSODA (no compilation), so it is
+    cheap for the few-variable models it is meant for. ``end`` is NaN when the integration fails.
+    """
+    import numpy as np
+    from scipy.integrate import solve_ivp
+
+    functionals = composition_functionals(model)
+    y0 = model.initial_state(initial)
+    p = model.parameter_vector(rates)
+    params = dict(zip(model.parameters, p))
+    rhs = [e.xreplace(params) for e in model.rhs.values()]
+    f = sp.lambdify([model.state_symbols], rhs, modules="numpy")
+    full = {n: sp.sympify(e) for n, e in model.derived_expressions().items()}
+    quantity = {q: sp.lambdify([model.state_symbols], sp.Add(*[c * full[n] for n, c in fn.items()]), modules="numpy")
+                for q, fn in functionals.items()}
+    with np.errstate(all="ignore"):
+        sol = solve_ivp(lambda t, y: np.asarray(f(y), dtype=float), (0.0, float(t_end)), y0, method="LSODA",
+                        rtol=1e-9, atol=1e-12)
+    end_state = sol.y[:, -1] if sol.success else None
+    return {q: (float(g(y0)), float(g(end_state)) if end_state is not None else float("nan")) for q, g in quantity.items()}

@@ -102,7 +102,7 @@ class Solution:
 
 
 def _times(t_eval: Any) -> np.ndarray:
-    t = np.ascontiguousarray(t_eval, dtype=np.float64).reshape(-1)
+    t = np.array(t_eval, dtype=np.float64).reshape(-1)  # a writable copy: the compiled solver needs one
     if t.size == 0:
         raise DataError("t_eval is empty")
     if not np.isfinite(t).all():
@@ -152,7 +152,13 @@ def _solve_scipy(compiled, t, y0, p, method, rtol, atol, neg_tol, max_value, max
     if method in _IMPLICIT:
         kwargs["jac"] = jac
     with np.errstate(all="ignore"):
-        sol = solve_ivp(fun, (float(t[0]), float(t[-1])), y0, method=method, **kwargs)
+        try:
+            sol = solve_ivp(fun, (float(t[0]), float(t[-1])), y0, method=method, **kwargs)
+        except (ValueError, np.linalg.LinAlgError) as exc:
+            # scipy's implicit methods refuse a non-finite Jacobian (a closure dividing by a vanishing
+            # concentration): that is a failed integration, not a crash
+            return ("failed", np.full((len(t), nfull), np.nan), float(t[0]),
+                    f"{method} failed: {exc}", 0, 0)
     Y = np.full((len(t), nfull), np.nan)
     k = sol.y.shape[1]
     if k:

@@ -39,6 +39,7 @@ __all__ = [
     "plot_closure_reconstruction",
     "plot_error_vs_grid",
     "plot_exponents",
+    "plot_observable",
     "stoichiometry_colours",
     "closure_styles",
     "DPI",
@@ -790,4 +791,56 @@ def plot_exponents(
         cb.set_label(f"value (colour saturates at ±{vlim:.3g})")
         if title:
             fig.suptitle(title)
+    return Path(path)
+
+
+# ---------------------------------------------------------------------------------------- dynamics
+def plot_observable(
+    time: Any,
+    simulated: Any,
+    simulated_se: Any,
+    curves: Mapping[str, Any],
+    path: str | os.PathLike,
+    *,
+    ylabel: str = "observable",
+    xlabel: str = "time",
+    title: str | None = None,
+    styles: Mapping[str, Mapping[str, Any]] | None = None,
+) -> Path:
+    """An observable along a simulation (mean, with a ±2 standard-error band) and along closed models.
+
+    Parameters
+    ----------
+    time : array
+        Physical time of the records.
+    simulated : array
+        The simulated observable (mean over replicas).
+    simulated_se : array or None
+        Its standard error per record (no band when ``None``).
+    curves : dict label -> array
+        Each closed model's observable on the same times.
+    """
+    t = _array(time, "time")
+    sim = _series(t, simulated, "simulated")
+    labels = list(curves)
+    st = closure_styles(labels, styles)
+    with _figure(path, (8.0, 4.6)) as fig:
+        ax = fig.subplots()
+        handles, names = [], []
+        if simulated_se is not None:
+            se = _series(t, simulated_se, "simulated_se")
+            ax.fill_between(t, sim - 2 * se, sim + 2 * se, color="0.8", linewidth=0)
+        (line,) = ax.plot(t, sim, color="0.3", linewidth=2.4)
+        handles.append(line)
+        names.append("simulation" + (" (±2 SE)" if simulated_se is not None else ""))
+        for label in labels:
+            y = _series(t, curves[label], f"curves[{label!r}]")
+            (line,) = ax.plot(t, y, color=st[label]["color"], linestyle=st[label]["linestyle"], linewidth=1.4)
+            handles.append(line)
+            names.append(label)
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(ylabel)
+        _outside_legend(fig, handles, names, title="model")
+        if title:
+            ax.set_title(title)
     return Path(path)

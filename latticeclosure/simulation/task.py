@@ -53,8 +53,9 @@ class SimulationTask:
             raise ConfigurationError(f"a grid point must be a non-empty mapping of names to numbers, got {self.point!r}")
         clean: dict[str, float] = {}
         for name, value in self.point.items():
-            if not isinstance(name, str) or not name.isidentifier():
-                raise ConfigurationError(f"grid parameter names must be identifiers, got {name!r}")
+            if not isinstance(name, str) or not all(part.isidentifier() for part in name.split(".")):
+                raise ConfigurationError(f"grid parameter names must be (dotted) identifiers such as tau or "
+                                         f"initial.I, got {name!r}")
             try:
                 v = float(value)
             except (TypeError, ValueError):

@@ -104,6 +104,9 @@ class StudyContext:
         Closure label → :class:`ClosureErrors`, in the order they were recorded.
     closures : dict
         Closure label → closure object (fits: the first seed's pinned closure).
+    point_closures : dict
+        Label → {grid point: closure} for labels whose closure depends on the point (cross-validation:
+        the fold's closure, fitted without that point); see :meth:`closure_at`.
     fits : dict
         Fit label → :class:`~latticeclosure.closures.CalibrationResult` of the first seed;
         ``fits_by_seed`` holds one per seed.
@@ -130,6 +133,7 @@ class StudyContext:
     closures: dict[str, Any] = field(default_factory=dict)
     fits: dict[str, Any] = field(default_factory=dict)
     fits_by_seed: dict[str, list[Any]] = field(default_factory=dict)
+    point_closures: dict[str, dict[int, Any]] = field(default_factory=dict)
     results: dict[str, Any] = field(default_factory=dict)
     files: dict[str, Path] = field(default_factory=dict)
     log: Callable[[str], None] = print
@@ -163,6 +167,14 @@ class StudyContext:
     def realised(self) -> list[float | None]:
         """Realised grid values of the first seed where the trajectories record them (``x_realised``)."""
         return [t.metadata.get("x_realised") if self.parameter == "x" else None for t in self.trajectories]
+
+    def closure_at(self, label: str, i: int) -> Any:
+        """The closure of ``label`` used at grid point ``i``: a cross-validated label's fold closure
+        (fitted without point ``i``), else the label's one closure."""
+        per_point = self.point_closures.get(label)
+        if per_point is not None and i in per_point:
+            return per_point[i]
+        return self.closures[label]
 
     def seed_note(self) -> str:
         """``"seed 0"`` or ``"mean ± standard error over 3 seeds"`` for captions."""

@@ -17,10 +17,12 @@ from typing import Any
 from latticeclosure.study import ClosureUse, FamilyUse, FitUse, Grid, StudySpec
 from latticeclosure.study import steps
 
+from .paper import SA_IMPROVEMENT, TABLE_II, TABLE_II_NOTE
+
 __all__ = ["nmc_study", "PaperComparison", "PAPER_SA_IMPROVEMENT"]
 
 #: The paper's reported improvement of SA over PA in E averaged over the ten stoichiometries.
-PAPER_SA_IMPROVEMENT = 0.3613
+PAPER_SA_IMPROVEMENT = SA_IMPROVEMENT
 
 #: Plot styles of the closures the report always shows (the same closure looks the same everywhere).
 STYLES = {
@@ -98,8 +100,10 @@ def nmc_study(backend: str = "nmc-anneal") -> StudySpec:
                 ClosureUse("SA", "SA", note="paper's sparse approximation, Table III as read (chain x-y-z ≈ C_yz)"),
             )),
             steps.FitClosures(fits=(
-                FitUse("OA-hard", "OA-hard", x13, note="paper's power law, degree 1, hard bounds, fitted at x = 1/3"),
-                FitUse("OA-soft", "OA-soft", x13, note="paper's power law, degree 1, soft bounds, fitted at x = 1/3"),
+                FitUse("OA-hard", "OA-hard", x13, note="the paper's power law (power-law, preset hard, degree paper: "
+                       "degree 1 everywhere), fitted at x = 1/3"),
+                FitUse("OA-soft", "OA-soft", x13, note="the paper's power law (power-law, preset soft, degree paper), "
+                       "fitted at x = 1/3"),
             )),
             steps.ErrorTable(labels=headline + ("SA-auto",), title="Closure errors E per stoichiometry"),
             steps.Verdict(reference="PA"),
@@ -108,18 +112,20 @@ def nmc_study(backend: str = "nmc-anneal") -> StudySpec:
                 families=cv_families,
                 aliases={"OA-cv": "power-law-hard"},
                 best_label="best-cv",
-                notes={"OA-cv": "hard-bounded power law, default degrees, leave-one-stoichiometry-out",
+                notes={"OA-cv": "power-law, preset hard, default degrees, leave-one-stoichiometry-out",
                        "best-cv": "best calibratable family by total leave-one-out E (selection not nested)"},
                 reference="PA",
                 title="Leave-one-stoichiometry-out cross-validation",
             ),
             steps.ExponentTables(at=(x13, x12), presets=("hard", "soft"), degree="paper",
                                  columns={"hard": "OA-hard", "soft": "OA-soft"}, figure_at=x13,
-                                 title="Exponents (Table II-like)"),
+                                 title="Exponents (Table II-like)", decimals=2, reference=TABLE_II,
+                                 reference_label="paper (hard)", reference_note=TABLE_II_NOTE),
             steps.Sparsify(exponents="exponents", at=x12, preset="hard", label="SA-auto",
                            note="automatic sparsification of OA-hard fitted at x = 1/2 (the paper's route to SA, automated)"),
             steps.Identifiability(),
-            steps.Reconstructions(at=(x13, x12), closures=("PA", "OA-hard", "SA")),
+            steps.Reconstructions(at=(x13, x12), closures=("PA", "OA-hard", "SA", "best-cv")),
             steps.MarginalChecks(at=x13, closures=("PA", "SA", "OA-hard")),
+            steps.ConservationChecks(at=x12, closures=("PA", "SA", "OA-hard", "OA-soft", "SA-auto", "best-cv")),
         ),
     )

@@ -28,8 +28,9 @@ def test_outputs_written(small_job):
     for name in ("report.md", "summary.json", "equations.txt", "equations.json", "closed-model-SA.txt"):
         assert (out / name).is_file() and (out / name).stat().st_size > 0, name
     figures = {p.name for p in (out / "figures").glob("*.png")}
-    assert figures == {"annealing.png", "window-concentrations.png", "error-vs-grid.png", "exponents-x0p33.png",
-                       "closures-vs-data-x0p33.png", "closures-vs-data-x0p50.png"}
+    per_point = {f"{kind}-x{tag}.png" for kind in ("closures-vs-data", "closures-vs-pairs", "class-errors")
+                 for tag in ("0p33", "0p50")}
+    assert figures == {"annealing.png", "window-concentrations.png", "error-vs-grid.png", "exponents-x0p33.png"} | per_point
     assert len(list((out / "datasets").glob("*.npz"))) == len(XS)
     assert not list(out.rglob("*.tmp*"))  # atomic writes leave nothing behind
 

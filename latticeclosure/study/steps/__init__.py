@@ -7,7 +7,9 @@ appended to the section before it, ``""`` adds nothing); optional ``figures(cont
 """
 
 from .closures import EvaluateClosures, FitClosures
+from .conservation import ConservationChecks
 from .crossval import CrossValidateClosures
+from .dynamics import DynamicalErrors, WindowClosure
 from .equations import ClosedModels, Equations
 from .errors import ErrorTable, Verdict
 from .exponents import ExponentTables, Identifiability, Sparsify
@@ -21,7 +23,10 @@ __all__ = [
     "ClosedModels",
     "EvaluateClosures",
     "FitClosures",
+    "ConservationChecks",
     "CrossValidateClosures",
+    "DynamicalErrors",
+    "WindowClosure",
     "ErrorTable",
     "Verdict",
     "ExponentTables",

@@ -70,18 +70,27 @@ class CrossValidateClosures:
         def family(label: str, fam: str, note: str = "") -> ClosureErrors:
             return series(label, [f["E"][fam] for f in cv.folds], [f["J"][fam] for f in cv.folds], note)
 
+        fold_closures = {name: {g: fit.closure() for g, fit in zip(cv.groups, fits)} for name, fits in cv.fits.items()}
+
+        def held_out(name: str) -> dict[int, Any]:
+            return fold_closures.get(name, {g: next(f for f in families if f.name == name) for g in cv.groups})
+
         for alias, fam in self.aliases.items():
             context.add_errors(family(alias, fam, self.notes.get(alias, "")))
+            context.point_closures[alias] = held_out(fam)
         if self.best_label:
             if self.nested:
                 chosen = [cv.chosen(f["group"]) for f in cv.folds]
                 note = self.notes.get(self.best_label, "") or "family chosen by nested cross-validation in each fold"
                 context.add_errors(series(self.best_label, cv.nested_E(),
                                           [f["J"][c] for f, c in zip(cv.folds, chosen)], note))
+                context.point_closures[self.best_label] = {g: held_out(cv.chosen(g))[g] for g in cv.groups}
             else:
                 context.add_errors(family(self.best_label, best, self.notes.get(self.best_label, "")))
+                context.point_closures[self.best_label] = held_out(best)
         for label in labels:
             context.add_errors(family(f"cv:{label}", label, f"{label}, leave-one-{context.parameter}-out"))
+            context.point_closures[f"cv:{label}"] = held_out(label)
         context.results[self.name] = {"cv": cv, "best": best, "labels": labels,
                                       "totals": {k: context.errors[f"cv:{k}"].total for k in labels}}
 

@@ -37,6 +37,10 @@ class ExponentTables:
     columns: dict[str, str] = field(default_factory=dict)
     figure_at: float | None = None
     family: str = "power-law"
+    decimals: int | None = None
+    reference: dict[float, dict[tuple[str, str], float]] = field(default_factory=dict)
+    reference_label: str = "reference"
+    reference_note: str = ""
     name: str = "exponents"
     title: str = "Fitted exponents per class"
 
@@ -83,13 +87,30 @@ class ExponentTables:
             degree = "degree one everywhere" if self.degree == "paper" else f"the {self.degree} approximation's degrees"
             text += [f"Power law ({degree}) fitted at {context.parameter} = {x:.3g}; `*` marks parameters the data "
                      "do not identify.", ""]
-            rows = [[r["class"], r["parameter"], r["PA"]] + [r[p] for p in self.presets] for r in table.rows]
-            text += [format_table(["class", "parameter", "PA"] + cols, rows, markdown=True), ""]
+            ref = next((v for a, v in self.reference.items() if abs(context.grid[context.nearest(a)] - x) < 1e-12), None)
+            rows = [[r["class"], r["parameter"], self._round(r["PA"])] + [self._round(r[p]) for p in self.presets]
+                    + ([self._round(ref.get((r["class"], r["parameter"])))] if ref is not None else [])
+                    for r in table.rows]
+            headers = ["class", "parameter", "PA"] + cols + ([self.reference_label] if ref is not None else [])
+            text += [format_table(headers, rows, markdown=True), ""]
+            if ref is not None and self.reference_note:
+                text += [self.reference_note, ""]
             jrows = [[c, v["PA"]] + [v[p] for p in self.presets] for c, v in table.J.items()]
             text += [format_table(["class", "J (PA)"] + [f"J ({c})" for c in cols], jrows, markdown=True), ""]
         if "fig_exponents" in context.files:
             text += [image("fitted exponents", relative(context.files["fig_exponents"], context.out_dir)), ""]
         return "\n".join(text)
+
+
+    def _round(self, v: Any) -> Any:
+        """A table value rounded to ``decimals`` (keeping the ``*`` of non-identified values)."""
+        if v is None:
+            return "–"
+        if self.decimals is None:
+            return v
+        flagged = isinstance(v, str) and v.endswith("*")
+        number = _number(v)
+        return f"{number:.{self.decimals}f}" + ("*" if flagged else "")
 
 
 def _number(v: Any) -> float:
