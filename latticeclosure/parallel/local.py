@@ -185,8 +185,14 @@ class LocalProcessPool(Executor):
             self._pool.shutdown(wait=False)
 
     def restart(self) -> None:
-        """Replace the pool (after a worker was lost): stop what is left of it and start new workers."""
+        """Replace the pool (after a worker was lost): stop what is left of it and start new workers.
+
+        The old pool's manager thread is joined first, so that new workers are forked (where the
+        start method is ``fork``) while no other thread of the pool runs.
+        """
         self.terminate()
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
         self._open()
 
     def __repr__(self) -> str:

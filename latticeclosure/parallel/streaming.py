@@ -102,9 +102,10 @@ def run_keyed(
                 lost = sorted(broken + list(pending.values()), key=order.__getitem__)
                 pending.clear()  # every other future of the broken pool fails too
                 if restarts >= session.retries or not session.recover():
+                    names = ", ".join(describe(k) for k in lost[:3]) + (", …" if len(lost) > 3 else "")
                     raise ExecutorError(
-                        f"a worker process died while running {describe(broken[0])}"
-                        + (f", {restarts} time(s) after restarts" if restarts else "")
+                        f"a worker process died (out of memory? killed?) with {len(lost)} task(s) unfinished "
+                        f"({names})" + (f", after {restarts} restart(s) of the workers" if restarts else "")
                         + "; finished results are saved"
                     )
                 restarts += 1

@@ -107,7 +107,7 @@ def test_a_lost_worker_is_replaced_and_its_tasks_run_again(tmp_path, capsys):
     assert "a worker process died" in capsys.readouterr().err
     (tmp_path / "marker2").unlink()
     with ExecutorSpec("local", 2, retries=0).open() as session:
-        with pytest.raises(ExecutorError, match="worker process died while running 2"):
+        with pytest.raises(ExecutorError, match=r"worker process died .* unfinished \(.*2"):
             run_keyed(session, tasks.die_once, jobs, results.__setitem__)
 
 
@@ -119,8 +119,7 @@ def test_ctrl_c_stops_every_worker_at_once():
 
     session = ExecutorSpec("local", 2).open()
     pool = session.executor
-    assert pool.pids
-    with pytest.raises(KeyboardInterrupt):
+    with pytest.raises(KeyboardInterrupt):  # raised when the quick task's result arrives
         run_keyed(session, tasks.sleep_then, jobs, interrupt)
     assert pool.pids == []  # terminated, not waited for
     session.close()
