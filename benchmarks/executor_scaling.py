@@ -17,7 +17,7 @@ identical to the single worker's.
 
 Usage::
 
-    python benchmarks/executor_scaling.py [--size 96] [--seeds 0 1] [--samples 40000] [--no-dask]
+    python benchmarks/executor_scaling.py [--size 96] [--seeds 0 1] [--samples 100000] [--no-dask]
 
 Targets: ``ratio_2w_1w_anneal`` and ``ratio_2w_1w_mcmc`` ≤ 0.6, ``dask_overhead`` (the LocalCluster's
 time over the 2-local-worker time, minus 1, the mean of both stages) ≤ 0.10. The last three lines
@@ -95,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--size", type=int, default=96, help="lattice side (default 96)")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1], help="seeds per stoichiometry (default 0 1)")
     parser.add_argument("--scale", type=float, default=1.0, help="schedule length factor (default 1)")
-    parser.add_argument("--samples", type=int, default=40000, help="samples per chain (default 40000)")
+    parser.add_argument("--samples", type=int, default=100000, help="samples per chain (default 100000, the paper's)")
     parser.add_argument("--no-dask", action="store_true", help="skip the LocalCluster (no dask_overhead)")
     args = parser.parse_args(argv)
 

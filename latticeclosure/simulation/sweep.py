@@ -333,8 +333,8 @@ def run_tasks(
     with open_executor(executor, workers=workers, start_method=mp_context, tasks=len(todo),
                        before_fork=before_fork) as session:
         # the bar after the executor: a forked pool starts its workers before any thread exists
-        bar = tqdm(total=len(tasks), initial=len(tasks) - len(todo), desc=f"{label} {getattr(model, 'name', '')}",
-                   unit="run", disable=not show, file=sys.stderr)
+        bar = (tqdm(total=len(tasks), initial=len(tasks) - len(todo), desc=f"{label} {getattr(model, 'name', '')}",
+                    unit="run", file=sys.stderr) if show else _NoBar())
 
         def finished(task: SimulationTask, output: tuple["Trajectory", float]) -> None:
             traj, seconds = output
@@ -354,6 +354,19 @@ def run_tasks(
             bar.close()
     result.summaries.update({k: v for k, v in summaries.items() if k not in result.summaries})
     return result
+
+
+class _NoBar:
+    """Stands in for a hidden progress bar (a tqdm object, even disabled, starts a monitor thread)."""
+
+    def update(self, n: int = 1) -> None:
+        pass
+
+    def set_postfix_str(self, text: str) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
 
 
 def _execute(session: Any, backend: Any, todo: Sequence[SimulationTask], out: Path,
