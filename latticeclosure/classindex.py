@@ -32,16 +32,33 @@ class ClassIndex:
     max_size : int
     enumerator : object, optional
         A cluster enumerator (default: the ``connected`` one).
+    max_patterns : int, optional
+        Refuse (before enumerating) when the classes would need more decorated patterns than this
+        (:func:`latticeclosure.clusters.check_class_request`).
+
+    Raises
+    ------
+    SpeciesError, SizeLimitError
     """
 
-    def __init__(self, lattice: "Lattice", species: Sequence[str], max_size: int, enumerator: Any = None) -> None:
-        from .clusters import ConnectedEnumerator
+    def __init__(self, lattice: "Lattice", species: Sequence[str], max_size: int, enumerator: Any = None,
+                 max_patterns: int | None = None) -> None:
+        from .clusters import DEFAULT_MAX_PATTERNS, ConnectedEnumerator, check_class_request
 
+        if isinstance(lattice, str):
+            from .registry import get_registry
+
+            lattice = get_registry().resolve("lattices", lattice)
+        missing = [a for a in ("name", "dimension", "symmetry", "neighbour_keys") if not hasattr(lattice, a)]
+        if missing:
+            raise GeometryError(f"a lattice (object or registered name) is needed, got {type(lattice).__name__}")
         self.lattice = lattice
         self.species = validate_species(species)
         self.q = len(self.species)
-        self.max_size = int(max_size)
         self.enumerator = enumerator if enumerator is not None else ConnectedEnumerator()
+        check_class_request(self.enumerator, lattice, max_size, self.q,
+                            DEFAULT_MAX_PATTERNS if max_patterns is None else max_patterns)
+        self.max_size = int(max_size)
         self.shapes: list[Shape] = self.enumerator.enumerate(lattice, self.max_size)
         self.classes_of: dict[str, list[ClusterClass]] = {}
         self._lookup: dict[str, np.ndarray] = {}

@@ -34,10 +34,18 @@ __all__ = [
     "enumerate_classes",
     "validate_species",
     "DEFAULT_MAX_SHAPES",
+    "DEFAULT_MAX_PATTERNS",
+    "estimated_patterns",
+    "check_class_request",
 ]
 
 #: Refuse enumerations expected to produce more shapes than this (configurable per enumerator).
 DEFAULT_MAX_SHAPES = 20000
+#: Most species (states) a model may have (species indices are stored as int8).
+MAX_SPECIES = 100
+_RESERVED_SPECIES_CHARACTERS = set("[],{}")
+#: Most decorated patterns (Σ over shapes of species^size) listing the classes may examine.
+DEFAULT_MAX_PATTERNS = 2_000_000
 
 #: Candidate forms the size estimate may generate while counting small sizes exactly.
 _ESTIMATE_WORK = 20000
@@ -178,8 +186,25 @@ class ClusterClass:
 
 # ---------------------------------------------------------------------------------- helpers
 def validate_species(species: Sequence[str]) -> tuple[str, ...]:
-    """Check a species list: at least two distinct non-empty strings."""
-    sp = tuple(str(s) for s in species)
+    """Check a species list: at least two distinct non-empty strings.
+
+    A string is read as one species per character (``"+-"``). Names may not contain blanks, control
+    characters or the characters ``[ ] , { }`` (they delimit multi-character names in class names
+    such as ``C[Mn,Li]`` and in expressions: ``{C+-}``), so that different classes never get the same name.
+
+    Raises
+    ------
+    SpeciesError
+    """
+    if isinstance(species, (bytes, bytearray)) or not isinstance(species, (str, Sequence)) and not hasattr(species, "__iter__"):
+        raise SpeciesError(f"species must be a list of names, got {type(species).__name__}")
+    items = list(species)
+    if any(not isinstance(s, str) for s in items):
+        bad = next(s for s in items if not isinstance(s, str))
+        raise SpeciesError(f"species names must be strings, got {type(bad).__name__} {bad!r:.40}")
+    if len(items) > MAX_SPECIES:
+        raise SpeciesError(f"at most {MAX_SPECIES} species are supported, got {len(items)}")
+    sp = tuple(items)
     if len(sp) < 2:
         raise SpeciesError(f"need at least two species (states), got {list(sp)}")
     dup = sorted({s for s in sp if sp.count(s) > 1})
@@ -187,6 +212,15 @@ def validate_species(species: Sequence[str]) -> tuple[str, ...]:
         raise SpeciesError(f"species must be distinct; {dup} given more than once in {list(sp)}")
     if any(not s or any(ch.isspace() for ch in s) for s in sp):
         raise SpeciesError(f"species names must be non-empty and without blanks, got {list(sp)}")
+    for s in sp:
+        bad = next((ch for ch in s if ch in _RESERVED_SPECIES_CHARACTERS or not ch.isprintable()), None)
+        if bad is not None and not (len(s) == 1 and s in "()"):
+            raise SpeciesError(
+                f"species name {s!r:.40} contains {bad!r}; names may not contain blanks, control characters "
+                "or [ ] , { }"
+            )
+        if len(s) > 64:
+            raise SpeciesError(f"species name {s[:20]!r}… is longer than 64 characters")
     return sp
 
 
@@ -539,6 +573,42 @@ def _symbol_for(name: str, size: int, deco: str = "") -> str:
 
 
 # ---------------------------------------------------------------------------------- classes
+def estimated_patterns(enumerator: Any, lattice: "Lattice", max_size: int, q: int) -> float:
+    """Rough number of decorated patterns (shapes × q^size, sizes 1 … ``max_size``) behind the classes."""
+    total = 0.0
+    for size in range(1, int(max_size) + 1):
+        try:
+            total += enumerator.estimate(lattice, size) * float(q) ** size
+        except OverflowError:
+            return float("inf")
+    return total
+
+
+def check_class_request(enumerator: Any, lattice: "Lattice", max_size: Any, q: int,
+                        limit: int = DEFAULT_MAX_PATTERNS) -> None:
+    """Refuse, before any enumeration, a class listing whose size grows past the limit with the species.
+
+    The number of classes grows like q^size: ten species at size 6 would examine ~10^8 patterns
+    (gigabytes of memory); the shape limit alone does not see the species.
+
+    Raises
+    ------
+    SizeLimitError
+    """
+    if isinstance(max_size, bool) or not isinstance(max_size, (int, np.integer)) or max_size < 1:
+        raise SizeLimitError(f"cluster size must be a positive integer, got {max_size!r}")
+    estimate = getattr(enumerator, "estimate", None)
+    if not callable(estimate):
+        return  # a plugin enumerator without an estimate: its own limits apply
+    patterns = estimated_patterns(enumerator, lattice, int(max_size), q)
+    if patterns > limit:
+        raise SizeLimitError(
+            f"the classes of {q} species on {getattr(enumerator, 'name', 'the')} shapes up to size {max_size} on "
+            f"{lattice.name!r} would need roughly {patterns:.3g} decorated patterns (limit {limit:g}); ask for a "
+            "smaller size or fewer species"
+        )
+
+
 def enumerate_classes(shape: Shape, species: Sequence[str]) -> list[ClusterClass]:
     """The decorated classes of a shape for the given species, in a stable order.
 

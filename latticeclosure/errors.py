@@ -25,6 +25,10 @@ __all__ = [
     "BondError",
     "LatticeFileError",
     "StructureError",
+    "OutputDirectoryError",
+    "CheckpointError",
+    "CheckpointMismatchError",
+    "ResourceLimitError",
     "SteadyStateError",
     "ExecutorError",
 ]
@@ -95,6 +99,21 @@ class IntegrationError(LatticeClosureError):
 class OutputDirectoryError(LatticeClosureError):
     """An output directory exists and is not empty (and neither resume nor overwrite was asked for),
     or it belongs to a run with other parameters."""
+
+
+class CheckpointError(DataError):
+    """A checkpoint that cannot be resumed: unreadable, corrupt, or written for another run.
+
+    Sweeps set such a checkpoint aside and run its task from the start.
+    """
+
+
+class CheckpointMismatchError(CheckpointError):
+    """A readable checkpoint written for another run (other x, size, seed, schedule, recording or model)."""
+
+
+class ResourceLimitError(SizeLimitError):
+    """A run that would need more memory than the machine has (with the estimate in the message)."""
 
 
 class BondError(GeometryError):

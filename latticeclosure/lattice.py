@@ -32,12 +32,65 @@ if TYPE_CHECKING:  # pragma: no cover
     from .supercell import Supercell
     from .symmetry import SpaceGroup
 
-__all__ = ["Lattice", "Neighbour", "SiteKey", "PrimitiveCellNotice"]
+__all__ = ["Lattice", "Neighbour", "SiteKey", "PrimitiveCellNotice", "check_cell", "MAX_CONDITION", "MAX_SEARCH_CELLS"]
 
 SiteKey = tuple[int, ...]
 
 #: Relative tolerance used for every floating-point geometric comparison.
 TOLERANCE = 1e-6
+#: Largest accepted condition number of the Bravais vectors (nearly degenerate cells are refused:
+#: their neighbour searches would span huge numbers of cells).
+MAX_CONDITION = 1e4
+#: Most unit cells one neighbour search may visit.
+MAX_SEARCH_CELLS = 2_000_000
+
+
+def _float_array(value: Any, name: str, what: str) -> np.ndarray:
+    if isinstance(value, (str, bytes, Mapping)):
+        raise GeometryError(f"lattice {name!r}: {what} must be numbers (rows of coordinates), got {type(value).__name__}")
+    try:
+        return np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise GeometryError(f"lattice {name!r}: {what} must be numbers (rows of coordinates), got {value!r:.60}") from None
+
+
+def _check_vectors(name: str, vec: np.ndarray) -> None:
+    norms = np.linalg.norm(vec, axis=1)
+    if np.any(norms < TOLERANCE) or abs(np.linalg.det(vec)) < TOLERANCE * np.prod(norms):
+        raise GeometryError(
+            f"lattice {name!r}: Bravais vectors {np.round(vec, 6).tolist()} are degenerate "
+            "(zero, collinear or coplanar); they must be linearly independent"
+        )
+    cond = float(np.linalg.cond(vec))
+    if not np.isfinite(cond) or cond > MAX_CONDITION:
+        raise GeometryError(
+            f"lattice {name!r}: Bravais vectors {np.round(vec, 6).tolist()} are nearly degenerate (condition "
+            f"number {cond:.3g} > {MAX_CONDITION:g}); use a reduced (less sheared, similarly long) set of vectors"
+        )
+
+
+def check_cell(name: str, vectors: Any, basis: Any) -> None:
+    """Refuse a cell that no :class:`Lattice` accepts: non-finite, degenerate or nearly degenerate
+    vectors (condition number above :data:`MAX_CONDITION`), or basis sites that coincide.
+
+    Cheaper than constructing the lattice (no bonds, no symmetry); used to validate records read
+    from data files.
+
+    Raises
+    ------
+    GeometryError
+    """
+    vec = np.asarray(vectors, dtype=float)
+    bas = np.asarray(basis, dtype=float)
+    if not (np.all(np.isfinite(vec)) and np.all(np.isfinite(bas))):
+        raise GeometryError(f"lattice {name!r}: vectors or basis contain NaN or infinity")
+    _check_vectors(name, vec)
+    frac = np.linalg.solve(vec.T, bas.T).T
+    for i in range(len(frac)):
+        for j in range(i):
+            diff = frac[i] - frac[j]
+            if np.allclose(diff, np.round(diff), atol=TOLERANCE):
+                raise GeometryError(f"lattice {name!r}: basis sites {j} and {i} overlap (they differ by a lattice vector)")
 
 
 class PrimitiveCellNotice(UserWarning):
@@ -110,7 +163,7 @@ class Lattice:
             raise GeometryError("a lattice needs a non-empty string name")
         self.name = name
         self.description = description
-        vec = np.atleast_2d(np.asarray(vectors, dtype=float))
+        vec = np.atleast_2d(_float_array(vectors, name, "Bravais vectors"))
         d = vec.shape[0]
         if vec.ndim != 2 or vec.shape != (d, d) or d not in (1, 2, 3):
             raise GeometryError(
@@ -119,16 +172,11 @@ class Lattice:
             )
         if not np.all(np.isfinite(vec)):
             raise GeometryError(f"lattice {name!r}: Bravais vectors contain NaN or infinity")
-        norms = np.linalg.norm(vec, axis=1)
-        if np.any(norms < TOLERANCE) or abs(np.linalg.det(vec)) < TOLERANCE * np.prod(norms):
-            raise GeometryError(
-                f"lattice {name!r}: Bravais vectors {vec.tolist()} are degenerate "
-                "(zero, collinear or coplanar); they must be linearly independent"
-            )
+        _check_vectors(name, vec)
         if basis is None:
             bas = np.zeros((1, d))
         else:
-            bas = np.atleast_2d(np.asarray(basis, dtype=float))
+            bas = np.atleast_2d(_float_array(basis, name, "basis"))
             if d == 1 and bas.shape[0] == 1 and bas.shape[1] != 1:
                 bas = bas.reshape(-1, 1)
         if bas.ndim != 2 or bas.shape[1] != d or bas.shape[0] < 1:
@@ -339,6 +387,13 @@ class Lattice:
         Returns a list of ``(key, vector, distance)`` sorted by distance, then key.
         """
         ranges = self._search_ranges(radius)
+        cells_visited = int(np.prod([len(r) for r in ranges], dtype=float))
+        if cells_visited > MAX_SEARCH_CELLS:
+            raise GeometryError(
+                f"lattice {self.name!r}: finding the sites within distance {radius:.6g} would search "
+                f"{cells_visited:.3g} unit cells (limit {MAX_SEARCH_CELLS:g}); the bond rule reaches too far for "
+                "this cell, or the basis sites lie far outside it"
+            )
         grids = np.meshgrid(*[np.array(r) for r in ranges], indexing="ij")
         cells = np.stack([g.ravel() for g in grids], axis=1)
         out = []

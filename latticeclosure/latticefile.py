@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import json
 import math
-import tomllib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping
 
@@ -48,19 +47,11 @@ def read_lattice_file(path: str | Path) -> "Lattice":
     BondError, GeometryError
         A bond rule or geometry the lattice refuses.
     """
-    p = Path(path)
-    if p.is_dir():
-        raise LatticeFileError(f"lattice file {str(p)!r} is a directory, not a file")
-    if not p.is_file():
-        raise LatticeFileError(f"lattice file {str(p)!r} does not exist")
-    try:
-        text = p.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise LatticeFileError(f"cannot read lattice file {str(p)!r}: {exc}") from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise LatticeFileError(f"lattice file {str(p)!r} is not valid TOML: {exc}") from None
+    from .io.reading import input_path, parse_toml, read_text
+
+    p = input_path(path, "lattice file", LatticeFileError)
+    text = read_text(p, what="lattice file", error=LatticeFileError)
+    data = parse_toml(text, f"lattice file {str(p)!r}", LatticeFileError)
     return lattice_from_mapping(data, where=f"lattice file {str(p)!r}")
 
 

@@ -226,13 +226,24 @@ class Model:
         }
 
     def fingerprint(self) -> str:
-        """What defines the model's configurations and energies: lattice, species and energy table.
+        """What defines the model's configurations and energies: lattice (name and geometry), species,
+        energy table, the composition species and exact fractions, and the model's options.
 
         Checkpoints and finished datasets record it, so that a resumed run refuses files written for
-        another model.
+        another model — also one configured differently under the same name.
         """
+        import hashlib
+        import json
+
         energy = self.energy.fingerprint() if self.energy is not None else "none"
-        return f"{self.lattice_name}|{','.join(self.species)}|{energy}"
+        defining = {
+            "lattice": self.lattice_object().to_json(),
+            "x_species": self.composition_species,
+            "exact_fractions": [float(v) for v in self.exact_fractions],
+            "options": to_jsonable(self.options),
+        }
+        digest = hashlib.sha256(json.dumps(defining, sort_keys=True, default=str).encode()).hexdigest()[:16]
+        return f"{self.lattice_name}|{','.join(self.species)}|{energy}|{digest}"
 
     def describe(self) -> dict[str, Any]:
         """Summary for listings."""

@@ -18,7 +18,7 @@ import numpy as np
 if TYPE_CHECKING:  # pragma: no cover
     from .lattice import Lattice
 
-__all__ = ["geometry_signature", "same_geometry"]
+__all__ = ["geometry_signature", "same_geometry", "check_lattice_label"]
 
 _DIGITS = 6
 
@@ -67,3 +67,67 @@ def same_geometry(a: "Lattice", b: "Lattice", max_size: int = 3) -> bool:
     if a.dimension != b.dimension or a.n_basis != b.n_basis or sorted(a.coordination) != sorted(b.coordination):
         return False
     return geometry_signature(a, max_size) == geometry_signature(b, max_size)
+
+
+_LABEL_CHECKS: dict[str, bool] = {}
+
+
+def check_lattice_label(record: Any, where: str, error: Any = None) -> None:
+    """Refuse a lattice record (``{"name", "vectors", "basis", ...}`` of a data file) that carries the
+    name of a registered lattice but describes another geometry.
+
+    A dataset labelled ``square`` with triangular vectors would otherwise be analysed on the square
+    lattice. Rotated, scaled or re-based cells of the registered lattice pass (compared with
+    :func:`same_geometry`, sublattice labels aside); names nobody registered are not checked.
+
+    Raises
+    ------
+    error (default :class:`~latticeclosure.errors.DataError`)
+    """
+    import json
+
+    from .errors import DataError, LatticeClosureError
+
+    error = error or DataError
+    name = record.get("name") if isinstance(record, dict) else None
+    if not isinstance(name, str):
+        return
+    try:
+        from .registry import get_registry
+
+        registry = get_registry()
+        if name not in registry.names("lattices"):
+            return
+        registered = registry.get("lattices", name)
+    except LatticeClosureError:  # plugins that cannot be loaded: nothing to compare with
+        return
+    key = json.dumps(record, sort_keys=True, default=str)
+    if key not in _LABEL_CHECKS:
+        _LABEL_CHECKS[key] = _same_as_registered(record, registered)
+    if not _LABEL_CHECKS[key]:
+        raise error(
+            f"{where}: the lattice is labelled {name!r}, but its vectors, basis or bonds describe another "
+            f"lattice than the registered {name!r}; fix the metadata (or name the lattice differently)"
+        )
+
+
+def _same_as_registered(record: dict, registered: "Lattice") -> bool:
+    import warnings
+
+    from .errors import LatticeClosureError
+    from .lattice import Lattice, PrimitiveCellNotice
+
+    reference = registered.to_json()
+    vec = np.asarray(record.get("vectors"), dtype=float)
+    bas = np.asarray(record.get("basis"), dtype=float)
+    if (record.get("bonds") == reference.get("bonds") and "sublattices" not in record
+            and vec.shape == registered.vectors.shape and bas.shape == registered.basis.shape
+            and np.allclose(vec, registered.vectors, atol=1e-9) and np.allclose(bas, registered.basis, atol=1e-9)):
+        return True
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", PrimitiveCellNotice)
+            given = Lattice.from_json(record).without_sublattices()
+    except LatticeClosureError:
+        return False
+    return same_geometry(given, registered.without_sublattices())

@@ -52,10 +52,16 @@ def _read(path: Path) -> Any:
         raise StructureError(
             "reading crystal structures needs ASE, the optional extra: pip install 'latticeclosure[ase]'"
         ) from None
+    from .io.reading import MAX_TEXT_BYTES, format_bytes
+
     if path.is_dir():
         raise StructureError(f"structure file {str(path)!r} is a directory, not a file")
     if not path.is_file():
-        raise StructureError(f"structure file {str(path)!r} does not exist")
+        raise StructureError(f"structure file {str(path)!r} does not exist (or is not a regular file)")
+    size = path.stat().st_size
+    if size > MAX_TEXT_BYTES:
+        raise StructureError(f"structure file {str(path)!r} is too large ({format_bytes(size)}; at most "
+                             f"{format_bytes(MAX_TEXT_BYTES)} is read)")
     try:
         atoms = ase.io.read(str(path))
     except Exception as exc:  # ASE raises many types for unreadable files

@@ -103,10 +103,12 @@ class AnnealBackend:
 
         Raises
         ------
-        ConfigurationError, GeometryError, SpeciesError, DataError
-            On bad input, or a checkpoint written for another run.
+        ConfigurationError, GeometryError, SpeciesError
+            On bad input.
+        CheckpointError
+            A checkpoint that is corrupt or was written for another run.
         """
-        from ..errors import DataError
+        from ..errors import CheckpointMismatchError
         from .engine import AnnealRun
 
         mdl = self.resolve_model(model)
@@ -122,7 +124,7 @@ class AnnealBackend:
         if checkpoint is not None and Path(checkpoint).exists():
             resumed = AnnealRun.from_checkpoint(checkpoint, mdl)
             if resumed.spec() != fresh.spec():
-                raise DataError(
+                raise CheckpointMismatchError(
                     f"checkpoint {checkpoint} belongs to another run (different x, size, seed, schedule "
                     "or recording); remove it or use another checkpoint path"
                 )
@@ -228,6 +230,20 @@ class AnnealBackend:
         model.composition(task.point["x"], probe.n_sites)
         settings["schedule"] = probe.schedule
         return task.replace(model=model, size=size, settings=settings, backend=self.name)
+
+    def estimate_seconds(self, task: Any) -> float:
+        """Rough wall time of one checked task on one core (attempted swaps / nominal throughput)."""
+        import numpy as np
+
+        from .engine import estimated_seconds
+
+        model = self.resolve_model(task.model)
+        lattice = model.lattice_object()
+        size = task.size if task.size is not None else model.default_size
+        sides = [int(v) for v in size] if isinstance(size, (list, tuple)) else [int(size)] * lattice.dimension
+        n_sites = int(np.prod(sides)) * len(lattice.basis)
+        schedule = task.settings.get("schedule") or model.default_schedule
+        return estimated_seconds(int(np.sum(schedule.level_steps(n_sites))))
 
     def warm_up(self, task: Any) -> None:
         """Load (or compile) the annealing kernels in this process, e.g. before forking workers."""

@@ -19,14 +19,12 @@ import json
 import math
 import os
 import time as _time
-import zipfile
-import zlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 import numpy as np
 
-from ..errors import ConfigurationError, DataError, GeometryError, SizeLimitError
+from ..errors import ConfigurationError, DataError, GeometryError, LatticeClosureError, SizeLimitError
 from .schedule import Schedule
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -36,6 +34,12 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["AnnealRun", "CHECKPOINT_SCHEMA", "DEFAULT_RECORDS"]
 
 CHECKPOINT_SCHEMA = "latticeclosure.anneal-checkpoint/1"
+#: Arrays every checkpoint holds.
+_CHECKPOINT_ARRAYS = ("configuration", "rng", "counters", "energy_units", "rec_step", "rec_temperature",
+                      "rec_energy", "rec_acceptance", "rec_concentrations")
+#: Fields of a checkpoint's run description.
+_SPEC_KEYS = ("model", "model_fingerprint", "x", "size", "seed", "stream", "schedule", "record_every_steps",
+              "kernel", "class_sizes", "save_configurations", "backend")
 #: Number of record intervals when ``record_every`` is not given.
 DEFAULT_RECORDS = 200
 #: Largest number of attempts per kernel call (keeps checkpoints and progress responsive).
@@ -43,6 +47,34 @@ MAX_CHUNK = 1 << 23
 #: Largest number of lattice sites of an annealing run (beyond it the neighbour tables alone need
 #: many gigabytes).
 MAX_SITES = 10**8
+#: Memory per lattice site assumed by the estimate before a run (neighbour and update tables,
+#: counting tables, working arrays; measured ≈ 200 bytes on the triangular reference model, with
+#: room for larger coordinations and energy clusters).
+BYTES_PER_SITE = 1024
+#: Attempted swaps per second per core assumed by the run-time estimate (measured 5e7–8e7 on one
+#: 2020s core at low acceptance; see benchmarks/anneal_speed.py).
+NOMINAL_SWAPS_PER_SECOND = 5e7
+#: Runs estimated to take longer than this many seconds are announced with the estimate.
+LONG_RUN_SECONDS = 600.0
+
+
+def estimated_memory(n_sites: int, n_records: int, n_classes: int, save_configurations: bool) -> int:
+    """Bytes an annealing run needs (:func:`latticeclosure.simulation.resources.estimated_memory`)."""
+    from ..simulation.resources import estimated_memory as estimate
+
+    return estimate(n_sites, n_records, n_classes, save_configurations, BYTES_PER_SITE)
+
+
+def check_memory(needed: int, what: str) -> None:
+    """See :func:`latticeclosure.simulation.resources.check_memory`."""
+    from ..simulation.resources import check_memory as check
+
+    check(needed, what)
+
+
+def estimated_seconds(total_steps: int) -> float:
+    """Rough wall time of ``total_steps`` attempted swaps on one core (:data:`NOMINAL_SWAPS_PER_SECOND`)."""
+    return float(total_steps) / NOMINAL_SWAPS_PER_SECOND
 
 
 def _size_tuple(size: Any, dimension: int) -> tuple[int, ...]:
@@ -147,6 +179,7 @@ class AnnealRun:
                 f"lattice size {list(self.size)} has {n_requested:.3g} sites, more than the annealer's "
                 f"limit of {MAX_SITES:.0e}; use a smaller lattice"
             )
+        self._check_resources(model, n_requested, schedule, record_every, class_sizes, save_configurations)
         self.supercell = lattice.supercell(self.size)
         self.n_sites = self.supercell.n_sites
         try:
@@ -182,6 +215,29 @@ class AnnealRun:
             self.record_steps = max(1, int(round(rec * self.n_sites)))
         self.save_configurations = bool(save_configurations)
         self._tables: dict[int, Any] = {}
+
+    def _check_resources(self, model, n_sites, schedule, record_every, class_sizes, save_configurations) -> None:
+        """Estimate the memory before anything is allocated and refuse what the machine cannot hold."""
+        sched = schedule if schedule is not None else model.default_schedule
+        if not isinstance(sched, Schedule):
+            return  # reported with its own message below
+        total = int(np.sum(sched.level_steps(n_sites)))
+        records = DEFAULT_RECORDS
+        if record_every is not None:
+            try:
+                rec = float(record_every)
+            except (TypeError, ValueError):
+                return
+            if math.isfinite(rec) and rec > 0:
+                records = total // max(1, int(round(rec * n_sites))) + 1
+        q = len(model.species)
+        n_classes = sum(q**int(k) for k in class_sizes if isinstance(k, (int, np.integer)) and 0 < k < 8)
+        check_memory(estimated_memory(n_sites, records, n_classes, bool(save_configurations)),
+                     f"annealing {n_sites} sites with {records} records")
+
+    def estimated_seconds(self) -> float:
+        """Rough wall time of the remaining run on one core (see :func:`estimated_seconds`)."""
+        return estimated_seconds(self.total_steps - self.step)
 
     def _initial_state(self) -> None:
         from ._kernels import shuffle_inplace
@@ -433,48 +489,79 @@ class AnnealRun:
         DataError
             If the file is missing, corrupt or truncated, or was written for another model.
         """
+        from ..errors import CheckpointError, CheckpointMismatchError
+        from ..io.npzfile import NpzReader
+        from ..io.reading import parse_json
+
         path = Path(path)
         where = f"checkpoint {path}"
         if not path.is_file():
-            raise DataError(f"{where} does not exist")
-        try:
-            with np.load(path, allow_pickle=False) as z:
-                arrays = {k: np.asarray(z[k]) for k in z.files}
-            meta = json.loads(str(arrays.pop("metadata")))
-        except (zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError, zlib.error) as exc:
-            raise DataError(f"{where} is truncated or corrupt: {exc}") from None
-        if meta.get("schema") != CHECKPOINT_SCHEMA:
-            raise DataError(f"{where} has schema {meta.get('schema')!r}; expected {CHECKPOINT_SCHEMA!r}")
-        spec = meta["spec"]
+            raise CheckpointError(f"{where} does not exist")
+        with NpzReader(path, "checkpoint", CheckpointError, max_ndim=2) as z:
+            if "metadata" not in z or z.shape("metadata") != () or z.dtype("metadata").kind not in "US":
+                raise CheckpointError(f"{where} is not an annealing checkpoint (no metadata string)")
+            meta = parse_json(str(z.read("metadata")), where, CheckpointError)
+            if not isinstance(meta, dict) or meta.get("schema") != CHECKPOINT_SCHEMA:
+                found = meta.get("schema") if isinstance(meta, dict) else None
+                raise CheckpointError(f"{where} has schema {found!r}; expected {CHECKPOINT_SCHEMA!r}")
+            missing = [k for k in _CHECKPOINT_ARRAYS if k not in z]
+            if missing:
+                raise CheckpointError(f"{where} is incomplete: it lacks {', '.join(missing)}")
+            arrays = z.read_all([k for k in z.names if k != "metadata"])
+        spec = meta.get("spec")
+        if not isinstance(spec, dict) or any(k not in spec for k in _SPEC_KEYS):
+            raise CheckpointError(f"{where} is incomplete: its run description lacks fields")
         if spec["model_fingerprint"] != model.fingerprint():
-            raise DataError(
-                f"{where} was written for model {spec['model']!r} with another lattice, species or "
+            raise CheckpointMismatchError(
+                f"{where} was written for model {spec['model']!r:.40} with another lattice, species or "
                 f"energy than model {model.name!r}"
             )
         state = {k: arrays[k] for k in arrays}
-        return cls(
-            model,
-            spec["x"],
-            spec["size"],
-            spec["seed"],
-            Schedule.from_json(spec["schedule"]),
-            None,
-            kernel=spec["kernel"],
-            class_sizes=spec["class_sizes"],
-            save_configurations=spec["save_configurations"],
-            backend=spec["backend"],
-            stream=spec["stream"],
-            _state={**state, "record_every_steps": spec["record_every_steps"]},
-        )
+        try:
+            return cls(
+                model,
+                spec["x"],
+                spec["size"],
+                spec["seed"],
+                Schedule.from_json(spec["schedule"]),
+                None,
+                kernel=spec["kernel"],
+                class_sizes=spec["class_sizes"],
+                save_configurations=spec["save_configurations"],
+                backend=spec["backend"],
+                stream=spec["stream"],
+                _state={**state, "record_every_steps": spec["record_every_steps"]},
+            )
+        except CheckpointError:
+            raise
+        except (LatticeClosureError, KeyError, TypeError, ValueError, IndexError) as exc:
+            raise CheckpointError(f"{where} cannot be resumed: {str(exc)[:160]}") from None
 
     def _restore(self, state: Mapping[str, Any]) -> None:
         self.record_steps = int(state["record_every_steps"])
-        real = np.asarray(state["configuration"], dtype=np.int8)
+        real = np.asarray(state["configuration"])
+        if real.dtype.kind not in "iu" or real.shape != (self.n_sites,) or real.min(initial=0) < 0:
+            raise DataError("checkpoint configuration does not match the run's lattice size and composition")
+        real = real.astype(np.int8)
         if real.shape != (self.n_sites,) or np.bincount(real, minlength=len(self.counts)).tolist() != list(self.counts):
             raise DataError("checkpoint configuration does not match the run's lattice size and composition")
-        self.rng = np.asarray(state["rng"], dtype=np.uint64).copy()
+        from .rng import seed_state
+
+        rng = np.asarray(state["rng"])
+        if rng.shape != seed_state(0, 0).shape or rng.dtype.kind not in "iu":
+            raise DataError(f"checkpoint random-generator state has shape {rng.shape} {rng.dtype}; it is corrupt")
+        counters = np.asarray(state["counters"])
+        if counters.shape != (3,) or counters.dtype.kind not in "iu":
+            raise DataError("checkpoint counters are corrupt")
+        n_rec = np.asarray(state["rec_step"]).shape
+        if (len(n_rec) != 1 or any(np.asarray(state[k]).shape[:1] != n_rec for k in
+                                   ("rec_temperature", "rec_energy", "rec_acceptance", "rec_concentrations"))):
+            raise DataError("checkpoint records have inconsistent lengths; it is corrupt")
+        if not 0 <= int(counters[0]) <= self.total_steps:
+            raise DataError(f"checkpoint step {int(counters[0])} lies outside the run (0 … {self.total_steps})")
+        self.rng = rng.astype(np.uint64).copy()
         self.work = self.plan.new_work(real)
-        self.step, self.accepted_since, self.attempted_since = (int(v) for v in state["counters"])
+        self.step, self.accepted_since, self.attempted_since = (int(v) for v in counters)
         self.energy_units = int(state["energy_units"][0]) if self.plan.integer else float(state["energy_units"][0])
         self.records = {
             "step": [int(v) for v in state["rec_step"]],

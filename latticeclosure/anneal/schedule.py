@@ -102,6 +102,10 @@ class Schedule:
         ScheduleError
             On malformed text.
         """
+        if not isinstance(text, str):
+            raise ScheduleError(f"a schedule must be text like '2:100,1:100', got {type(text).__name__}")
+        if len(text) > 100_000:
+            raise ScheduleError("the schedule text is longer than 100000 characters")
         text = text.strip()
         try:
             if text.startswith("geometric:"):

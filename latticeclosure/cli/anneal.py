@@ -133,42 +133,81 @@ class AnnealCommand:
         parser.add_argument("--format", choices=("table", "json"), default="table", help="summary format")
 
     def run(self, args: argparse.Namespace) -> int:
-        from ..errors import ConfigurationError, LatticeClosureError
-        from .output import write_json
+        from ..errors import CheckpointError, CheckpointMismatchError, ConfigurationError, LatticeClosureError
+        from ..io.outdir import check_output_name, ensure_directory
+        from ..io.runlock import RunLock
+        from ..io.tables import format_duration
+        from ..simulation.sweep import LONG_RUN_SECONDS, set_aside
+        from ..simulation.workers import exit_status
 
+        given = check_output_name(args.out, "--out")
+        csv = check_output_name(args.csv, "--csv")
         backend, model = resolve_backend_and_model(args)
         if not callable(getattr(backend, "prepare", None)):
             raise ConfigurationError(
                 f"data backend {backend.name!r} of model {model.name!r} is not an annealer; use "
                 "'latticeclosure sweep' or the backend's own command"
             )
+        if args.seed < 0:
+            raise ConfigurationError(f"--seed must be a non-negative integer, got {args.seed}")
         schedule = schedule_from_args(args, model)
         x: Any = args.x if args.composition is None else _composition(args.composition, model.species)
         label = f"x{args.x:.6g}" if args.composition is None else "c" + "_".join(f"{v:g}" for v in x.values())
-        out = Path(args.out) if args.out else Path(f"{model.name}-{label}-seed{args.seed}.npz")
+        out = given if given is not None else Path(f"{model.name}-{label}-seed{args.seed}.npz")
         if out.suffix != ".npz":
             out = out.with_name(out.name + ".npz")
         checkpoint = out.with_name(out.stem + ".checkpoint.npz")
-        for target in [out] + ([Path(args.csv)] if args.csv else []):
+        from ..data.csvio import sidecar_path
+
+        # the CSV's metadata goes beside it: refuse to overwrite that file silently too
+        targets = [out] + ([csv, sidecar_path(csv)] if csv is not None else [])
+        if csv is not None and csv.resolve() == out.resolve():
+            raise ConfigurationError(f"--csv {csv} is the output file itself")
+        for target in targets:
             if target.is_dir():
                 raise ConfigurationError(f"output file {target} is a directory")
             if target.exists() and not args.overwrite:
                 raise LatticeClosureError(f"output file {target} exists; use --overwrite to replace it")
             if target.parent.exists() and not target.parent.is_dir():
                 raise ConfigurationError(f"output path {target.parent} exists and is not a directory")
-        for target in [out] + ([Path(args.csv)] if args.csv else []):
-            target.parent.mkdir(parents=True, exist_ok=True)
         if checkpoint.exists() and not args.resume:
             raise LatticeClosureError(
                 f"checkpoint {checkpoint} exists from an unfinished run; use --resume to continue it "
                 "or delete it to start afresh"
             )
-        run = backend.prepare(
-            model, x, args.size, args.seed, schedule, args.record_every,
-            kernel=args.kernel, save_configurations=args.save_configurations,
-            checkpoint=checkpoint if args.resume else None,
-        )
-        show = sys.stderr.isatty() and not args.no_progress
+
+        def prepare(resume_from: Path | None) -> Any:
+            return backend.prepare(
+                model, x, args.size, args.seed, schedule, args.record_every,
+                kernel=args.kernel, save_configurations=args.save_configurations, checkpoint=resume_from,
+            )
+
+        run = prepare(None)  # every input is checked before anything is created
+        for target in targets:
+            ensure_directory(target.parent)
+        with RunLock(out.parent, "anneal", name=f".{out.name}.lock"):
+            if args.resume and checkpoint.exists():
+                try:
+                    run = prepare(checkpoint)
+                except CheckpointMismatchError:
+                    raise  # the user asked to continue *this* checkpoint with other parameters
+                except CheckpointError as exc:
+                    moved = set_aside(checkpoint)
+                    print(f"warning: {exc}; set aside as {moved.name}; the run starts afresh", file=sys.stderr)
+            seconds = run.estimated_seconds()
+            if seconds > LONG_RUN_SECONDS:
+                print(f"notice: this run attempts {run.total_steps - run.step:.3g} swaps and will take "
+                      f"{format_duration(seconds)} (a rough estimate); it checkpoints to {checkpoint} every "
+                      f"{args.checkpoint_every:g} s and continues with --resume", file=sys.stderr)
+            return self._run(args, run, model, out, csv, checkpoint, label, exit_status)
+
+    def _run(self, args: argparse.Namespace, run: Any, model: Any, out: Path, csv: Path | None,
+             checkpoint: Path, label: str, exit_status: Any) -> int:
+        from .output import write_json
+
+        from ..progress import progress_enabled
+
+        show = progress_enabled(False if args.no_progress else None)
         bar = None
         if show:
             from tqdm import tqdm
@@ -182,18 +221,19 @@ class AnnealCommand:
 
         try:
             traj = run.run(checkpoint=checkpoint, checkpoint_every=args.checkpoint_every, progress=progress)
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as exc:
             if bar is not None:
                 bar.close()
-            print(f"interrupted at step {run.step} of {run.total_steps}; the last checkpoint is "
+            how = "terminated" if getattr(exc, "signum", None) else "interrupted"
+            print(f"{how} at step {run.step} of {run.total_steps}; the last checkpoint is "
                   f"{checkpoint} (continue with --resume)" if checkpoint.exists() else
-                  "interrupted before the first checkpoint", file=sys.stderr)
-            return 130
+                  f"{how} before the first checkpoint; nothing was saved", file=sys.stderr)
+            return exit_status(exc)
         if bar is not None:
             bar.close()
         traj.save(out)
-        if args.csv:
-            traj.to_csv(args.csv)
+        if csv is not None:
+            traj.to_csv(csv)
         if checkpoint.exists():
             checkpoint.unlink()
         meta = traj.metadata

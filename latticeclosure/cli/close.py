@@ -116,6 +116,8 @@ def _text_report(model: Any, setting: str, explain: bool) -> str:
 
 
 def _latex_report(model: Any) -> str:
+    """The closed model (and, when linear, its rate combinations, linear form and closed form) as
+    displayed ``aligned`` blocks: a fragment for the body of a LaTeX document that loads amsmath."""
     import sympy as sp
 
     from ..errors import ClosureError
@@ -142,7 +144,8 @@ def _latex_report(model: Any) -> str:
             parts.append(model.solve_closed_form().to_latex())
         except ClosureError:
             pass
-    return "\n\n".join(parts)
+    # each ``aligned`` block is math: displayed, so the output is valid in a document body (amsmath)
+    return "\n\n".join(f"\\[\n{part}\n\\]" for part in parts)
 
 
 COMMAND = CloseCommand()

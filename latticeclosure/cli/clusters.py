@@ -43,9 +43,11 @@ def clusters_document(
     -------
     (dict, list of Shape)
     """
-    from ..clusters import enumerate_classes, validate_species
+    from ..clusters import check_class_request, enumerate_classes, validate_species
 
     sp = list(validate_species(species)) if species is not None else None
+    if sp is not None:
+        check_class_request(enumerator, lattice, max_size, len(sp))
     shapes = enumerator.enumerate(lattice, max_size)
     records = []
     for shape in shapes:

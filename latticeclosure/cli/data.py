@@ -109,19 +109,27 @@ class DataCommand:
 
     def _export(self, args: argparse.Namespace) -> int:
         from ..data import Trajectory
+        from ..io.outdir import check_output_name
 
+        given = check_output_name(args.out, "--out")
         traj = Trajectory.load(args.file)
         if args.classes:
             traj = traj.select(args.classes)
-        out = Path(args.out) if args.out else Path(args.file).with_suffix(".csv")
+        out = given if given is not None else Path(args.file).with_suffix(".csv")
+        from ..data.csvio import sidecar_path
+
         _check_target(out, args.overwrite)
+        _check_target(sidecar_path(out), args.overwrite)
         traj.to_csv(out)
-        print(f"wrote {out} ({traj.n_records} rows, {len(traj.class_names)} classes)")
+        print(f"wrote {out} ({traj.n_records} rows, {len(traj.class_names)} classes) and its metadata "
+              f"{sidecar_path(out)}")
         return 0
 
     def _import(self, args: argparse.Namespace) -> int:
         from ..data import read_csv
+        from ..io.outdir import check_output_name
 
+        given = check_output_name(args.out, "--out")
         extra: dict[str, Any] = {}
         if args.x is not None:
             extra["x_realised"] = args.x
@@ -132,7 +140,7 @@ class DataCommand:
         lattice = lattice_from_arguments(args) if lattice_given(args) and args.lattice is None else args.lattice
         traj = read_csv(args.file, lattice=lattice, species=args.species, metadata=extra or None,
                         max_size=args.max_size, rescale_time=args.rescale_time)
-        out = Path(args.out) if args.out else Path(args.file).with_suffix(".npz")
+        out = given if given is not None else Path(args.file).with_suffix(".npz")
         _check_target(out, args.overwrite)
         traj.save(out)
         print(f"wrote {out} ({traj.n_records} records, {len(traj.class_names)} classes)")

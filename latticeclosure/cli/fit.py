@@ -17,9 +17,7 @@ Bad data or options give ``error: …`` and exit status 2.
 from __future__ import annotations
 
 import argparse
-import json
 import math
-import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -40,63 +38,96 @@ def _degree(text: str) -> Any:
 
 
 def read_data_file(path: str) -> Any:
-    """A trajectory (via :mod:`latticeclosure.data` when it can read the file) or a plain mapping."""
+    """A trajectory (via :mod:`latticeclosure.data` when it can read the file) or a plain mapping.
+
+    Plain files: ``.npz`` with one array per column (and optionally a JSON ``metadata`` string),
+    ``.json`` with an object ``{"time": [...], "columns": {...}, "metadata": {...}}`` (or the columns
+    at the top level), ``.csv``/``.tsv``/``.txt`` with a header row. Everything is read with the size
+    and nesting limits of :mod:`latticeclosure.io.reading` and the ``.npz`` checks of
+    :mod:`latticeclosure.io.npzfile`.
+
+    Raises
+    ------
+    DataError
+    """
+    from ..errors import DataError
+    from ..io.npzfile import NpzReader
+    from ..io.reading import data_limit, input_path, parse_json, read_text
+
+    p = input_path(path, "data file", DataError)
+    if not p.exists():
+        raise DataError(f"data file {p} does not exist")
+    suffix = p.suffix.lower()
+    if suffix == ".npz":
+        with NpzReader(p, "data file", DataError, max_ndim=3) as z:
+            if "metadata" in z and "concentrations" in z:
+                is_trajectory = True
+            else:
+                is_trajectory = False
+                cols = z.read_all([n for n in z.names if n != "metadata"])
+                meta: Any = {}
+                if "metadata" in z:
+                    meta = parse_json(str(z.read("metadata")), f"data file {p}: metadata", DataError)
+        if is_trajectory:
+            from ..data import Trajectory
+
+            return Trajectory.load(p)
+        return {"columns": cols, "metadata": _metadata_object(meta, p)}
+    if suffix in (".csv", ".tsv", ".txt"):
+        from ..data import load_trajectory
+
+        try:
+            return load_trajectory(str(p))
+        except DataError as exc:
+            project_error = exc  # maybe a plain CSV: try below
+        return _plain_csv(p, "\t" if suffix == ".tsv" else ",", project_error)
+    if suffix == ".json":
+        obj = parse_json(read_text(p, what="data file", limit=data_limit()), f"data file {p}", DataError)
+        if not isinstance(obj, dict):
+            raise DataError(f"data file {p} must hold a JSON object (time, columns, metadata), got a {type(obj).__name__}")
+        cols = obj.get("columns") or obj.get("concentrations") or {
+            k: v for k, v in obj.items() if k not in ("metadata", "time")
+        }
+        if not isinstance(cols, dict):
+            raise DataError(f"data file {p}: 'columns' must be an object mapping class names to lists of numbers")
+        cols = dict(cols)
+        if "time" in obj:
+            cols["time"] = obj["time"]
+        return {"columns": cols, "metadata": _metadata_object(obj.get("metadata", {}), p)}
+    raise DataError(f"cannot read data file {p}: unknown format {suffix!r} (use .npz, .json or .csv)")
+
+
+def _metadata_object(meta: Any, path: Any) -> dict:
     from ..errors import DataError
 
-    p = Path(path)
-    if not p.exists():
-        raise DataError(f"data file {path} does not exist")
+    if meta is None:
+        return {}
+    if not isinstance(meta, dict):
+        raise DataError(f"data file {path}: metadata must be a JSON object, got a {type(meta).__name__}")
+    return meta
+
+
+def _plain_csv(p: Path, delim: str, project_error: Any) -> dict:
+    """A header row and numeric rows (another simulator's CSV)."""
+    import io
+
     import numpy as np
 
-    suffix = p.suffix.lower()
-    project_error: DataError | None = None
-    if suffix in (".npz", ".csv", ".tsv", ".txt"):
-        is_trajectory = True
-        if suffix == ".npz":
-            try:
-                with np.load(p, allow_pickle=False) as z:
-                    is_trajectory = "metadata" in z.files and "concentrations" in z.files
-            except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
-                raise DataError(f"data file {path} is truncated or corrupt (not a readable .npz archive): {exc}") from None
-        if is_trajectory:
-            from ..data import load_trajectory
+    from ..errors import DataError
+    from ..io.reading import data_limit, read_text
 
-            try:
-                return load_trajectory(str(p))
-            except DataError as exc:
-                if suffix == ".npz":
-                    raise
-                project_error = exc  # maybe a plain CSV: try below
+    text = read_text(p, what="data file", limit=data_limit())
+    lines = text.splitlines()
+    if not lines:
+        raise project_error
+    header = [h.strip() for h in lines[0].split(delim)]
     try:
-        if suffix == ".npz":
-            with np.load(p, allow_pickle=False) as z:
-                cols = {k: np.asarray(z[k]) for k in z.files}
-            meta = {}
-            if "metadata" in cols:
-                meta = json.loads(str(cols.pop("metadata")))
-            return {"columns": cols, "metadata": meta}
-        if suffix == ".json":
-            obj = json.loads(p.read_text())
-            cols = obj.get("columns") or obj.get("concentrations") or {
-                k: v for k, v in obj.items() if k not in ("metadata", "time")
-            }
-            cols = dict(cols)
-            if "time" in obj:
-                cols["time"] = obj["time"]
-            return {"columns": cols, "metadata": obj.get("metadata", {})}
-        if suffix in (".csv", ".tsv", ".txt"):
-            delim = "\t" if suffix == ".tsv" else ","
-            with p.open() as fh:
-                header = [h.strip() for h in fh.readline().split(delim)]
-            arr = np.loadtxt(p, delimiter=delim, skiprows=1, ndmin=2)
-            if arr.shape[1] != len(header):
-                raise DataError(f"{path}: {len(header)} header names but {arr.shape[1]} columns")
-            return {"columns": {h: arr[:, k] for k, h in enumerate(header)}, "metadata": {}}
-    except (OSError, ValueError, KeyError) as exc:
-        if project_error is not None:
-            raise project_error from None
-        raise DataError(f"cannot read data file {path}: {exc}") from None
-    raise DataError(f"cannot read data file {path}: unknown format {suffix!r} (use .npz, .json or .csv)")
+        arr = np.loadtxt(io.StringIO(text), delimiter=delim, skiprows=1, ndmin=2)
+    except ValueError:
+        raise project_error from None
+    if arr.shape[1] != len(header):
+        raise DataError(f"{p}: {len(header)} header names but {arr.shape[1]} columns")
+    return {"columns": {h: arr[:, k] for k, h in enumerate(header)}, "metadata": {}}
 
 
 class FitCommand:
@@ -180,11 +211,20 @@ class FitCommand:
         from ..registry import get_registry
 
         meta = {}
-        for r in raw:
+        for path, r in zip(args.data, raw):
             m = getattr(r, "metadata", None) if not isinstance(r, dict) else r.get("metadata")
-            if m:
-                meta = dict(m)
-                break
+            if not m:
+                continue
+            if not meta:
+                meta, first = dict(m), path
+                continue
+            for key in ("lattice", "species"):
+                if key in m and key in meta and m[key] != meta[key]:
+                    raise DataError(f"data files {first} and {path} have different {key} metadata; fit data of one "
+                                    "lattice and one set of species together")
+        for key in ("lattice", "species"):
+            if key in meta and meta[key] is not None and not isinstance(meta[key], (dict, list, str)):
+                raise DataError(f"the data's {key} metadata has the wrong type ({type(meta[key]).__name__})")
         lat_meta = meta.get("lattice")
         data_lattice = lat_meta.get("name") if isinstance(lat_meta, dict) else lat_meta
         if args.lattice is not None and data_lattice and args.lattice != data_lattice:
@@ -223,6 +263,10 @@ class FitCommand:
             lattice = Lattice.from_json({**lat_meta, "name": lattice_name})
         else:
             lattice = registry.get("lattices", lattice_name)
+            if isinstance(lat_meta, dict) and "vectors" in lat_meta:
+                from ..similarity import check_lattice_label
+
+                check_lattice_label({**lat_meta, "name": lattice_name}, "the data", DataError)
         enum = None
         if meta.get("enumerator") == "chains":
             enum = ChainEnumerator()
@@ -262,8 +306,11 @@ class FitCommand:
             if not ok:
                 need = "a positive integer" if opt == "--n-starts" else "non-negative and finite"
                 raise ConfigurationError(f"{opt} must be {need}, got {value!r}")
-        if args.json:
-            jp = Path(args.json)
+        from ..io.outdir import check_output_name
+
+        json_path = check_output_name(args.json, "--json")
+        if json_path is not None:
+            jp = json_path
             if jp.is_dir():
                 raise ConfigurationError(f"--json {args.json} is a directory")
             if not jp.parent.is_dir():
@@ -293,7 +340,7 @@ class FitCommand:
         text: list[str] = []
         if args.table_ii:
             degree = getattr(family, "options", {}).get("degree", "pair")
-            table = exponent_table(datasets, index, args.classes, degree=degree, **fit_kw)
+            table = exponent_table(datasets, index, args.classes, degree=degree, progress=None, **fit_kw)
             out["table_ii"] = table.to_json()
             text.append(table.format())
         elif args.cv:
@@ -301,7 +348,8 @@ class FitCommand:
             nested = not args.no_nested and len(fams) > 1 and len(datasets) >= 3
             if not args.no_nested and len(fams) > 1 and len(datasets) < 3:
                 text.append("note: the nested selection needs at least three datasets; this one is not nested")
-            cv = cross_validate(fams, datasets, index, args.classes, nested=nested, executor=executor, **fit_kw)
+            cv = cross_validate(fams, datasets, index, args.classes, nested=nested, executor=executor, progress=None,
+                                **fit_kw)
             out["cross_validation"] = cv.to_json()
             out["cv_selection_nested"] = nested
             text.append("files: " + ", ".join(files))
@@ -320,9 +368,9 @@ class FitCommand:
             results: list[CalibrationResult] = []
             if conforms(family, FittableClosure):
                 if args.per_dataset:
-                    results = [calibrate(family, d, index, args.classes, **fit_kw) for d in datasets]
+                    results = [calibrate(family, d, index, args.classes, progress=None, **fit_kw) for d in datasets]
                 else:
-                    results = [calibrate(family, datasets, index, args.classes, **fit_kw)]
+                    results = [calibrate(family, datasets, index, args.classes, progress=None, **fit_kw)]
                 out["fits"] = [r.to_json() for r in results]
                 for r in results:
                     text.append(f"fit of {family.name} on {', '.join(d.name for d in r.datasets)}"
@@ -376,8 +424,8 @@ class FitCommand:
                 text.append("")
                 text.append(f"sparse exponents (simplest with J ≤ J_fit·(1+{args.rtol:g}) + {args.atol:g}):")
                 text.append(format_rows(sp.table(), ["class", "closure", "J_sparse", "J_fit", "within_tolerance"]))
-        if args.json:
-            write_text_atomic(Path(args.json), dumps(out) + "\n")
+        if json_path is not None:
+            write_text_atomic(json_path, dumps(out) + "\n")
         if args.format == "json":
             print(dumps(out))
         else:

@@ -19,7 +19,6 @@ nothing written.
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import Any
 
 __all__ = ["COMMAND", "InferCommand"]
@@ -37,6 +36,15 @@ def _float(text: str) -> float:
         return float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+
+
+def _temperature(text: str) -> Any:
+    if text.strip().lower() == "auto":
+        return "auto"
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number or 'auto', got {text!r}") from None
 
 
 class InferCommand:
@@ -71,7 +79,9 @@ class InferCommand:
         parser.add_argument("--chains", type=_int, default=2, metavar="C", help="chains (default 2)")
         parser.add_argument("--burn-in", type=_int, default=None, metavar="N", help="samples discarded before diagnostics")
         parser.add_argument("--adaptive", action="store_true", help="DRAM (adaptation stops after the burn-in)")
-        parser.add_argument("--temperature", type=_float, default=1.0, metavar="S", help="likelihood exp(-F/S) (default 1)")
+        parser.add_argument("--temperature", type=_temperature, default=1.0, metavar="S|auto",
+                            help="likelihood exp(-F/S) (default 1); auto: S = 2 F_min / n from the best fit "
+                                 "(n residual values; see docs/inference.md)")
         parser.add_argument("--profiles", action="store_true", help="profile likelihood of every rate")
         from .executor_options import add_executor_arguments
 
@@ -86,6 +96,16 @@ class InferCommand:
         from ..inference.run import SETTINGS_FILE, InferenceSettings, run_inference
         from ..parallel import open_executor
         from .executor_options import executor_from_arguments
+        from ..io.outdir import check_output_name
+        from ..io.runlock import RunLock
+        from ..simulation.workers import exit_status
+
+        out = check_output_name(args.out, "--out")
+        duplicated = sorted({c for c in args.closure if args.closure.count(c) > 1})
+        if duplicated:
+            raise ConfigurationError(f"--closure {' '.join(duplicated)} is given twice; give every closure once")
+        if args.variables is not None and len(set(args.variables)) != len(args.variables):
+            raise ConfigurationError("--variables lists a class twice; give every class once")
 
         executor = executor_from_arguments(args, default_workers=1)
         settings = InferenceSettings.make(
@@ -96,7 +116,6 @@ class InferCommand:
         )
         if args.window_size < 2:
             raise ConfigurationError(f"--window-size must be at least 2, got {args.window_size}")
-        out = Path(args.out)
         if out.exists() and not out.is_dir():
             raise OutputDirectoryError(f"--out {out} is a file, not a directory")
         if out.exists() and not args.resume and any(out.iterdir()):
@@ -106,10 +125,28 @@ class InferCommand:
         trajectories = [self._load(p) for p in args.data]
         models = self._models(args, trajectories)
         progress: Any = False if args.no_progress else None
-        with open_executor(executor) as session:
-            result = run_inference(models, trajectories, settings, executor=session.executor, out_dir=out,
-                                   resume=args.resume, progress=progress)
-        paths = result.write(out)
+        created = not out.exists()
+        try:
+            from ..io.outdir import ensure_directory
+
+            ensure_directory(out)
+            with RunLock(out, "infer"), open_executor(executor) as session:
+                result = run_inference(models, trajectories, settings, executor=session.executor, out_dir=out,
+                                       resume=args.resume, progress=progress)
+                paths = result.write(out)
+        except KeyboardInterrupt as exc:
+            import sys
+
+            how = "terminated" if getattr(exc, "signum", None) else "interrupted"
+            chains = sorted((out / "chains").glob("*.npz")) if (out / "chains").is_dir() else []
+            saved = (f"{len(chains)} chain checkpoint(s) are saved in {out / 'chains'}; continue with the same "
+                     "command and --resume" if chains else "no chain was checkpointed yet; run the command again")
+            print(f"{how}: {saved}", file=sys.stderr)
+            return exit_status(exc)
+        except BaseException:
+            if created and out.is_dir() and not any(p.name != ".latticeclosure.lock" for p in out.iterdir()):
+                out.rmdir()  # nothing was written: leave no empty directory behind
+            raise
         print(result.to_markdown())
         print(f"wrote {paths['summary']} and {len(paths) - 1} other file(s) in {out}")
         return 0
@@ -136,7 +173,18 @@ class InferCommand:
         from ..equations import generate_equations
         from ..registry import get_registry
 
+        from ..similarity import check_lattice_label
+
         metas = [t.metadata if hasattr(t, "metadata") else t.get("__metadata__", {}) for t in trajectories]
+        for path, m in zip(args.data, metas):
+            sp = m.get("species")
+            if sp is not None and (not isinstance(sp, list) or not all(isinstance(s, str) for s in sp)):
+                raise DataError(f"data file {path}: 'species' metadata must be a list of names, got {sp!r:.60}")
+            lat = m.get("lattice")
+            if lat is not None and not (isinstance(lat, str) or isinstance(lat, dict) and isinstance(lat.get("name"), str)):
+                raise DataError(f"data file {path}: 'lattice' metadata must be a name or a record with a name")
+            if isinstance(lat, dict) and "vectors" in lat:
+                check_lattice_label(lat, f"data file {path}", DataError)
         lattices = {self._lattice_name(m) for m in metas}
         species = {tuple(m.get("species") or ("+", "-")) for m in metas}
         if len(lattices) > 1:

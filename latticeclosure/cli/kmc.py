@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import math
 import sys
 from pathlib import Path
@@ -141,11 +142,13 @@ class KMCCommand:
     # ------------------------------------------------------------------ run
     def run(self, args: argparse.Namespace) -> int:
         from ..errors import ConfigurationError, LatticeClosureError
-        from ..kmc.simulate import remove_checkpoints, replica_checkpoint, simulate
-        from ..parallel import open_executor
+        from ..io.outdir import check_output_name, ensure_directory
+        from ..io.runlock import RunLock
+        from ..kmc.simulate import check_simulation_memory, replica_checkpoint
+        from ..simulation.workers import exit_status
         from .executor_options import executor_from_arguments
-        from .output import write_json
 
+        given = check_output_name(args.out, "--out")
         executor = executor_from_arguments(args)
         spec = self._spec(args)
         if isinstance(args.replicas, bool) or args.replicas < 1:
@@ -153,7 +156,7 @@ class KMCCommand:
         if args.seed < 0:
             raise ConfigurationError(f"--seed must be a non-negative integer, got {args.seed}")
         label = spec.model or "kmc"
-        out = Path(args.out) if args.out else Path(f"{label}-seed{args.seed}.npz")
+        out = given if given is not None else Path(f"{label}-seed{args.seed}.npz")
         if out.suffix != ".npz":
             out = out.with_name(out.name + ".npz")
         if out.is_dir():
@@ -170,7 +173,17 @@ class KMCCommand:
                 "or delete it to start afresh"
             )
         lines = self._window_rate_lines(spec) if spec.dynamics == "swap" else []
-        out.parent.mkdir(parents=True, exist_ok=True)
+        check_simulation_memory(spec, copies=min(args.replicas, os.cpu_count() or 1))
+        ensure_directory(out.parent)
+        with RunLock(out.parent, "kmc", name=f".{out.name}.lock"):
+            return self._simulate(args, spec, label, out, checkpoint, lines, exit_status, executor)
+
+    def _simulate(self, args: argparse.Namespace, spec: Any, label: str, out: Path, checkpoint: Path,
+                  lines: list[str], exit_status: Any, executor: Any) -> int:
+        from ..kmc.simulate import remove_checkpoints, simulate
+        from ..parallel import open_executor
+        from .output import write_json
+
         if args.format != "json":
             for line in lines:
                 print(line)
@@ -191,11 +204,13 @@ class KMCCommand:
                 traj = simulate(spec, args.seed, args.replicas, checkpoint=checkpoint.absolute(),
                                 checkpoint_every=args.checkpoint_every, progress=progress,
                                 executor=None if session.runs_inline else session)
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as exc:
             for bar in bars:
                 bar.close()
-            print(f"interrupted; checkpoints next to {out} (continue with --resume)", file=sys.stderr)
-            return 130
+            how = "terminated" if getattr(exc, "signum", None) else "interrupted"
+            print(f"{how}; the checkpoints next to {out} keep the run so far (continue with the same command "
+                  "and --resume)", file=sys.stderr)
+            return exit_status(exc)
         for bar in bars:
             bar.close()
         traj.save(out)

@@ -3,8 +3,13 @@
 Subcommands come from two places: the built-in command modules listed in :data:`BUILTIN_COMMANDS`
 (``latticeclosure/cli/<module>.py``, each exposing ``COMMAND``) and plugins, through the
 ``latticeclosure_cli_commands`` hook. A :class:`~latticeclosure.errors.LatticeClosureError` becomes
-``error: <message>`` on stderr and exit status 2 (argparse usage errors also exit 2); Ctrl-C exits
-130. ``--traceback`` shows the full traceback instead, for debugging.
+``error: <message>`` on stderr and exit status 2 (argparse usage errors also exit 2); so does an
+operating-system error that a writer did not report itself (``error: PATH: reason``) and a failure to
+write standard output (``error: cannot write standard output: reason``). Ctrl-C exits 130; SIGTERM is
+handled like Ctrl-C and exits 143 (:mod:`latticeclosure.simulation.workers`). ``--traceback`` shows
+the full traceback instead, for debugging. ``-v/--verbose`` and ``-q/--quiet`` set the level of the
+package's loggers (:mod:`latticeclosure.progress`) for the command: messages go to stderr (info as
+they are, other levels prefixed, e.g. ``warning: ...``); quiet also hides progress bars.
 
 Keep this module and the command modules free of module-level heavy imports (numba, sympy,
 scipy, matplotlib): ``latticeclosure --help``, ``plugins`` and ``lattices`` must start fast.
@@ -14,8 +19,10 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import logging
 import os
 import sys
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -109,6 +116,11 @@ def build_parser(commands: Sequence[Any] | None = None) -> argparse.ArgumentPars
         ),
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    verbosity = parser.add_mutually_exclusive_group()
+    verbosity.add_argument("-v", "--verbose", action="count", default=0,
+                           help="show debug messages too (what each stage does, timings)")
+    verbosity.add_argument("-q", "--quiet", action="store_true",
+                           help="show only warnings and errors: no progress messages or bars")
     parser.add_argument(
         "--traceback",
         action="store_true",
@@ -170,6 +182,50 @@ def _disabled_plugins(args: Sequence[str]) -> list[str]:
     return known.disable_plugin
 
 
+class _StderrHandler(logging.Handler):
+    """Log records of the package on the current ``sys.stderr``: info as is, other levels prefixed."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            message = record.getMessage()
+            if record.levelno != logging.INFO:
+                message = f"{record.levelname.lower()}: {message}"
+            print(message, file=sys.stderr, flush=True)
+        except Exception:  # noqa: BLE001 - logging must never break the command
+            self.handleError(record)
+
+
+def _pre_parse_verbosity(args: Sequence[str]) -> int:
+    """-1 (quiet), 0 or the number of -v given before the command (the parser needs the plugins)."""
+    pre = argparse.ArgumentParser(add_help=False)
+    pre.add_argument("-v", "--verbose", action="count", default=0)
+    pre.add_argument("-q", "--quiet", action="store_true")
+    known, _ = pre.parse_known_args(list(args))
+    return -1 if known.quiet else known.verbose
+
+
+class _CliLogging:
+    """The package logger's level and handler for one command; the previous state is restored after."""
+
+    def __init__(self, verbosity: int) -> None:
+        from ..progress import get_logger
+
+        self.logger = get_logger()
+        self.saved = (self.logger.level, self.logger.propagate)
+        self.handler = _StderrHandler()
+        self.set(verbosity)
+        self.logger.addHandler(self.handler)
+        self.logger.propagate = False
+
+    def set(self, verbosity: int) -> None:
+        self.logger.setLevel(logging.WARNING if verbosity < 0 else logging.DEBUG if verbosity > 0 else logging.INFO)
+
+    def close(self) -> None:
+        self.logger.removeHandler(self.handler)
+        self.logger.setLevel(self.saved[0])
+        self.logger.propagate = self.saved[1]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``latticeclosure`` command line; return the exit status.
 
@@ -178,32 +234,70 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv : sequence of str, optional
         Arguments without the program name; default ``sys.argv[1:]``.
     """
+    from ..simulation.workers import exit_status, terminate_as_interrupt
+
     args_list = list(sys.argv[1:] if argv is None else argv)
     show_traceback = "--traceback" in args_list
+    logs = _CliLogging(_pre_parse_verbosity(args_list))
+    log = logs.logger.getChild("cli")
     try:
-        disabled = _disabled_plugins(args_list)
-        if disabled:
-            from ..registry import disable_plugins
+        with terminate_as_interrupt():
+            disabled = _disabled_plugins(args_list)
+            if disabled:
+                from ..registry import disable_plugins
 
-            disable_plugins(disabled)
-        parser = build_parser()
-        args = parser.parse_args(args_list)
-        status = args._command.run(args)
+                log.debug("disabled plugins: %s", ", ".join(disabled))
+                disable_plugins(disabled)
+            parser = build_parser()
+            args = parser.parse_args(args_list)
+            logs.set(-1 if args.quiet else args.verbose)
+            log.debug("%s %s: command %r", PROG, _version(), args.command)
+            started = time.perf_counter()
+            status = args._command.run(args)
+            sys.stdout.flush()  # a full disk or closed pipe must show here, not at interpreter exit
+            log.debug("command %r finished in %.2f s", args.command, time.perf_counter() - started)
         return 0 if status is None else int(status)
     except LatticeClosureError as exc:
         if show_traceback:
             raise
         print(f"error: {_one_line(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
+    except KeyboardInterrupt as exc:
+        print("terminated" if getattr(exc, "signum", None) else "interrupted", file=sys.stderr)
+        return exit_status(exc)
     except BrokenPipeError:
         # Output piped into e.g. `head`: stop quietly (and keep Python from complaining at exit).
+        _silence_stdout()
+        return EXIT_BROKEN_PIPE
+    except OSError as exc:
+        if show_traceback:
+            raise
+        print(f"error: {_one_line(_os_error_text(exc))}", file=sys.stderr)
+        _silence_stdout()
+        return EXIT_USAGE
+    finally:
+        logs.close()
+
+
+def _os_error_text(exc: OSError) -> str:
+    """``PATH: reason`` of an operating-system error no writer reported (a last line of defence).
+
+    Every file is written through :mod:`latticeclosure.io`, which names the file; an error without a
+    file name comes from writing standard output (a full disk, a file-size limit).
+    """
+    reason = exc.strerror or str(exc)
+    if exc.filename is not None:
+        return f"{exc.filename}: {reason}"
+    return f"cannot write standard output: {reason}"
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so that Python's final flush cannot fail again at exit."""
+    try:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
-        return EXIT_BROKEN_PIPE
-
+    except (OSError, ValueError):
+        pass
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -66,10 +66,19 @@ def parse_key_value(text: str) -> tuple[str, Any]:
     argparse.ArgumentTypeError
         When there is no ``=``.
     """
+    from ..errors import DataError
+    from ..io.reading import check_nesting
+
     if "=" not in text:
-        raise argparse.ArgumentTypeError(f"closure option must be KEY=VALUE, got {text!r}")
+        raise argparse.ArgumentTypeError(f"closure option must be KEY=VALUE, got {text!r:.60}")
     key, value = text.split("=", 1)
     try:
+        check_nesting(value, f"option {key.strip()!r}", DataError)
+    except DataError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    try:
         return key.strip(), json.loads(value)
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, RecursionError):
         return key.strip(), value
+    except ValueError as exc:  # e.g. an integer longer than Python reads
+        raise argparse.ArgumentTypeError(f"option {key.strip()!r}: {str(exc)[:80]}") from None

@@ -43,29 +43,56 @@ class RunCommand:
                             help="choose the cross-validated family by nested cross-validation (slower; honest)")
         parser.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
         parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+        parser.add_argument("--study-option", action="append", default=[], metavar="NAME=VALUE",
+                            help="an option a step of the study declares (repeatable), e.g. inference.samples=100000; "
+                                 "an unknown name lists the study's options")
 
     def run(self, args: argparse.Namespace) -> int:
         from ..errors import LatticeClosureError
+        from ..io.outdir import check_output_name, default_output_directory
+        from ..simulation.workers import exit_status
         from ..study import run_study
         from .executor_options import executor_from_arguments
 
+        given = check_output_name(args.out, "--out")
         executor = executor_from_arguments(args)
-        if (args.resume or args.overwrite) and args.out is None:
+        if args.seed is not None and args.seed < 0:
+            raise LatticeClosureError(f"--seed must be a non-negative integer, got {args.seed}")
+        if args.size is not None and args.size < 1:
+            raise LatticeClosureError(f"--size must be a positive integer, got {args.size}")
+        if (args.resume or args.overwrite) and given is None:
             raise LatticeClosureError("--resume/--overwrite need --out DIR (the default directory is always new)")
-        result = run_study(
-            args.model,
-            args.out,
-            size=args.size,
-            seed=args.seed,
-            seeds=args.seeds,
-            values=args.grid,
-            nested=True if args.nested else None,
-            executor=executor,
-            overwrite=args.overwrite,
-            resume=args.resume,
-            progress=False if args.no_progress else None,
-            figures=not args.no_figures,
-        )
+        options = {}
+        for item in args.study_option:
+            name, sep, value = item.partition("=")
+            if not sep or not name.strip():
+                raise LatticeClosureError(f"--study-option expects NAME=VALUE, got {item!r}")
+            options[name.strip()] = value.strip()
+        out = given if given is not None else default_output_directory()
+        try:
+            result = run_study(
+                args.model,
+                out,
+                size=args.size,
+                seed=args.seed,
+                seeds=args.seeds,
+                values=args.grid,
+                nested=True if args.nested else None,
+                executor=executor,
+                overwrite=args.overwrite,
+                resume=args.resume,
+                progress=False if args.no_progress else None,
+                figures=not args.no_figures,
+                options=options,
+            )
+        except KeyboardInterrupt as exc:
+            import sys
+
+            how = "terminated" if getattr(exc, "signum", None) else "interrupted"
+            saved = (f"finished simulations are saved in {out / 'datasets'}" if (out / "datasets").is_dir()
+                     else "nothing was saved yet")
+            print(f"{how}: {saved}; continue with the same command and --out {out} --resume", file=sys.stderr)
+            return exit_status(exc)
         s = result.summary
         print("")
         print(f"results in {result.out_dir}/")

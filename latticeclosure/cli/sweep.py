@@ -45,13 +45,16 @@ class SweepCommand:
 
     def run(self, args: argparse.Namespace) -> int:
         from ..errors import ConfigurationError
+        from ..io.outdir import check_output_name
         from ..simulation import run_sweep
+        from ..simulation.workers import exit_status
         from .output import format_table, write_json
 
+        given = check_output_name(args.out, "--out")
         backend, model = resolve_backend_and_model(args)
         schedule = schedule_from_args(args, model)
         executor = executor_from_arguments(args)
-        out = Path(args.out) if args.out else Path(f"sweep-{model.name}-{time.strftime('%Y%m%d-%H%M%S')}")
+        out = given if given is not None else Path(f"sweep-{model.name}-{time.strftime('%Y%m%d-%H%M%S')}")
         if args.resume and not out.exists():
             raise ConfigurationError(f"--resume: output directory {out} does not exist")
         try:
@@ -63,11 +66,9 @@ class SweepCommand:
                 overwrite=args.overwrite, progress=False if args.no_progress else None,
                 checkpoint_every=args.checkpoint_every,
             )
-        except KeyboardInterrupt:
-            done = len(list(out.glob("*_seed*.npz"))) - len(list(out.glob("*.checkpoint.npz")))
-            print(f"interrupted: {max(done, 0)} finished run(s) are saved in {out}; continue with "
-                  f"--resume --out {out}", file=sys.stderr)
-            return 130
+        except KeyboardInterrupt as exc:
+            print(interrupted_message(out, exc), file=sys.stderr)
+            return exit_status(exc)
         rows = [result.summaries[t.filename] for t in result.tasks]
         if args.format == "json":
             write_json({"out": str(out), "ran": len(result.ran), "skipped": len(result.skipped), "runs": rows})
@@ -82,6 +83,24 @@ class SweepCommand:
         print(f"{len(result.ran)} run(s) done, {len(result.skipped)} already finished; results in {out}/ "
               f"(manifest.json lists them)")
         return 0
+
+
+def interrupted_message(out: Path, exc: BaseException) -> str:
+    """One line after Ctrl-C or SIGTERM: what is saved and how to continue (read from the manifest)."""
+    from ..io.reading import load_json
+    from ..errors import LatticeClosureError
+    from ..simulation.sweep import MANIFEST
+
+    how = "terminated" if getattr(exc, "signum", None) else "interrupted"
+    try:
+        manifest = load_json(out / MANIFEST, what="sweep manifest")
+        tasks = manifest.get("tasks", []) if isinstance(manifest, dict) else []
+        done = sum(1 for t in tasks if isinstance(t, dict) and t.get("status") == "done")
+        saved = f"{done} of {len(tasks)} run(s) are finished and saved in {out}"
+    except LatticeClosureError:
+        saved = f"nothing was saved in {out} yet"
+    return (f"{how}: {saved} (manifest.json lists them; running runs keep their last checkpoint); "
+            f"continue with the same command and --resume --out {out}")
 
 
 COMMAND = SweepCommand()

@@ -184,8 +184,8 @@ def normalisation_eliminations(
         chosen = {k: v[0] for k, v in by_shape.items()}
     elif eliminate == "last":
         chosen = {k: v[-1] for k, v in by_shape.items()}
-    elif isinstance(eliminate, str):
-        raise ClosureError(f"eliminate must be 'first', 'last', None or a list of class names, got {eliminate!r}")
+    elif isinstance(eliminate, str) or not isinstance(eliminate, (list, tuple, set, frozenset)):
+        raise ClosureError(f"eliminate must be 'first', 'last', None or a list of class names, got {eliminate!r:.40}")
     else:
         names = list(eliminate)
         known = {c.name: c for c in window_classes}
@@ -225,19 +225,15 @@ def _closure_name(family: Any) -> str:
     return str(getattr(family, "name", type(family).__name__))
 
 
-#: The only names a string expression may use besides class names (any other name is a symbol).
-_PARSE_GLOBALS = {
-    "Integer": sp.Integer, "Float": sp.Float, "Rational": sp.Rational, "Symbol": sp.Symbol,
-    "exp": sp.exp, "log": sp.log, "sqrt": sp.sqrt,
-}
-
-
 class ExplicitClosure:
-    """A closure given directly as a mapping class name → expression (string or sympy).
+    """A closure given directly as a mapping class name → expression (string, number or sympy).
 
-    Strings are parsed with :func:`sympy.parse_expr` on a restricted namespace: only class names
-    (``C++``-style names are written as they are), and symbols. Mostly a convenience for tests and
-    notebooks; the ``custom`` closure family is the validated, file-based variant.
+    Strings are parsed by the package's one restricted parser
+    (:func:`latticeclosure.expressions.parse_expression`): class names of the index (``C++``-style
+    names are written as they are, or in braces ``{C+-}``), numbers, arithmetic, the whitelisted
+    functions, and names of rate constants; nothing of the text is evaluated by Python. Mostly a
+    convenience for tests and notebooks; the ``custom`` closure family is the file-based variant with
+    declared parameters.
     """
 
     name = "explicit"
@@ -245,6 +241,14 @@ class ExplicitClosure:
 
     def __init__(self, mapping: Mapping[str, Any]) -> None:
         self.mapping = dict(mapping)
+        for key, value in self.mapping.items():
+            if not isinstance(key, str):
+                raise ClosureError(f"explicit closure: class names must be strings, got {key!r:.40}")
+            if isinstance(value, bool) or not isinstance(value, (str, int, float, sp.Basic)):
+                raise ClosureError(
+                    f"explicit closure for {key!r}: expected an expression (string, number or sympy), got "
+                    f"{type(value).__name__}"
+                )
 
     def configure(self, **options: Any) -> "ExplicitClosure":
         if options:
@@ -258,25 +262,24 @@ class ExplicitClosure:
         return []
 
     def expression(self, cls: Any, index: Any, params: Any = None) -> sp.Expr:
+        from ..expressions import as_expression, check_real, parse_expression
+
         if cls.name not in self.mapping:
             raise ClosureError(f"explicit closure has no expression for {cls.name!r}")
         value = self.mapping[cls.name]
+        where = f"explicit closure for {cls.name!r}"
         if isinstance(value, sp.Basic):
+            if not isinstance(value, sp.Expr):
+                raise ClosureError(f"{where}: {type(value).__name__} is not an arithmetic expression")
+            if value.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
+                raise ClosureError(f"{where}: the expression is infinite or undefined")
+            check_real(value, where, ClosureError)
             return value
         if isinstance(value, (int, float)):
-            return sp.sympify(value)
-        text = str(value)
-        names = sorted(index.by_name, key=len, reverse=True)
-        local: dict[str, sp.Symbol] = {}
-        for i, nm in enumerate(names):
-            if nm in text:
-                token = f"_cls{i}_"
-                text = text.replace(nm, token)
-                local[token] = sp.Symbol(nm)
-        try:
-            return sp.parse_expr(text, local_dict=local, global_dict=dict(_PARSE_GLOBALS), evaluate=True)
-        except Exception as exc:  # sympy raises many kinds
-            raise ClosureError(f"explicit closure for {cls.name!r}: cannot parse {value!r}: {exc}") from None
+            return as_expression(value, where, ClosureError)
+        # other identifiers become symbols: close_equations accepts rate constants and refuses the rest
+        return parse_expression(value, class_names=list(index.by_name), parameters=None, where=where,
+                                error=ClosureError)
 
 
 def _closure_params_for(params: Any, cls: Any) -> Any:
@@ -337,6 +340,14 @@ def close_equations(
     """
     from .model import ClosedModel
 
+    missing = [a for a in ("index", "window_classes", "context_classes", "rhs", "rates") if not hasattr(equations, a)]
+    if missing:
+        raise ClosureError(
+            f"close_equations needs rate equations (from generate_equations), got {type(equations).__name__} "
+            f"without {', '.join(missing)}"
+        )
+    if per_class is not None and not isinstance(per_class, Mapping):
+        raise ClosureError(f"per_class must map class names to closures, got {type(per_class).__name__}")
     window_classes = list(equations.window_classes)
     if not window_classes:
         raise ClosureError("the equations have no window classes")
@@ -420,6 +431,8 @@ def _closed_context_classes(equations: Any, window: _Window, default: Any, overr
                             params: Any) -> tuple[dict[str, tuple[str, sp.Expr, sp.Expr]], list[sp.Symbol]]:
     """Every context class's closure: ``{class: (closure name, its expression, in window symbols)}``
     and the closures' free parameters in order of appearance."""
+    from ..expressions import as_expression, check_real
+
     index = window.index
     closure_of: dict[str, tuple[str, sp.Expr, sp.Expr]] = {}
     closure_params: list[sp.Symbol] = []
@@ -433,7 +446,9 @@ def _closed_context_classes(equations: Any, window: _Window, default: Any, overr
             if check is not None:
                 check(c, index)  # raises the family's own, more specific ClosureError
             raise ClosureError(f"closure {fname!r} cannot express the class {c.name!r} (shape {c.shape.name})")
-        raw = sp.sympify(family.expression(c, index, _closure_params_for(params, c)))
+        raw = as_expression(family.expression(c, index, _closure_params_for(params, c)),
+                            f"closure {fname!r} for {c.name!r}", ClosureError)
+        check_real(raw, f"closure {fname!r} for {c.name!r}", ClosureError)
         declared = list(family.parameters(c, index))
         final = window.to_window(raw, set(declared), f"closure {fname!r} for {c.name!r}")
         for s in declared:
@@ -446,11 +461,13 @@ def _closed_context_classes(equations: Any, window: _Window, default: Any, overr
 def _substitute(equations: Any, window: _Window, closure_of: Mapping[str, tuple[str, sp.Expr, sp.Expr]]
                 ) -> tuple[dict[str, sp.Expr], list[TermProvenance]]:
     """The closed right-hand sides, substituted term by term, and the provenance of every term."""
+    from ..expressions import as_expression
+
     provenance: list[TermProvenance] = []
     full_rhs: dict[str, sp.Expr] = {}
     for lhs in window.names:
         closed_terms = []
-        for term in sp.Add.make_args(sp.expand(sp.sympify(equations.rhs[lhs]))):
+        for term in sp.Add.make_args(sp.expand(as_expression(equations.rhs[lhs], f"equation d{lhs}/dt", ClosureError))):
             if term == 0:
                 continue
             repl: dict[sp.Symbol, sp.Expr] = {}
@@ -480,10 +497,13 @@ def _substitute(equations: Any, window: _Window, closure_of: Mapping[str, tuple[
 
 def _keep_unconserved(equations: Any, window: _Window, eliminated: dict[str, sp.Expr]) -> None:
     """Keep as state variables the classes of shapes whose normalisation the equations do not conserve."""
+    from ..expressions import as_expression
+
     classes = list(equations.window_classes)
     for name in list(eliminated):
         shape = window.by_name[name].shape
-        total = sp.expand(sp.Add(*[c.multiplicity * sp.sympify(equations.rhs[c.name]) for c in classes if c.shape is shape]))
+        total = sp.expand(sp.Add(*[c.multiplicity * as_expression(equations.rhs[c.name], f"equation d{c.name}/dt", ClosureError)
+                                   for c in classes if c.shape is shape]))
         if total != 0:
             warnings.warn(
                 f"the equations do not conserve the normalisation of shape {shape.name!r} "

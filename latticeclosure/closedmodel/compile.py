@@ -8,12 +8,23 @@ Code generation
     wrapper around the shared Dormand–Prince integrator (:mod:`latticeclosure.closedmodel.dopri`).
     Every function is ``numba.njit(<signature>, cache=True, error_model="numpy")``.
 
+Generated source holds no user text
+    State variables and parameters are the generated identifiers ``y_i`` and ``p_j``; the model's
+    class, parameter and closure names appear only as checked literals (``STATE_NAMES = [...]``,
+    :func:`latticeclosure.codegen.literal`), and the finished module is verified against the
+    generator's vocabulary (:func:`latticeclosure.codegen.verify_module`) before it is written. A
+    class whose name contains quotes and code is just a string in a list.
+
 Disk cache
     The module is written (atomically: temporary file + :func:`os.replace`) to
     ``<cache>/models/lcmodel_<hash>.py`` where ``<hash>`` is the SHA-256 of the model — sympy
     ``srepr`` of the reduced right-hand sides and of the eliminated classes, state and parameter
-    order — and of the versions of latticeclosure, sympy, numba, Python, the code generator and
-    the integrator module. numba keeps its compiled machine code in ``__pycache__`` next to it, so
+    order — and of the versions of latticeclosure, sympy, numba, Python, and of the source of the
+    code generator and of the integrator module. The SHA-256 of the module's content is recorded
+    beside it (``lcmodel_<hash>.sha256``) and checked before every import: a module whose content
+    does not match (edited, truncated, written by another version) is generated and written again.
+    The module is executed from the verified bytes (never re-read from disk after the check). The
+    cache directory must not be writable by other users (refused otherwise). numba keeps its compiled machine code in ``__pycache__`` next to it, so
     a second process that closes the same model loads everything without generating code or
     compiling (:attr:`CompiledModel.cache_info` tells which happened). ``<cache>`` is
     ``$LATTICECLOSURE_CACHE`` if set, else the platform's user cache directory
@@ -54,10 +65,10 @@ import sympy as sp
 
 from .vectors import affine_full
 
-__all__ = ["CompiledModel", "compile_model", "cache_directory", "generate_source", "model_key", "CODEGEN_VERSION"]
+__all__ = ["CompiledModel", "compile_model", "cache_directory", "generate_source", "model_key", "hash_path", "CODEGEN_VERSION"]
 
-#: Bumped whenever the generated code changes meaning (part of the cache key).
-CODEGEN_VERSION = "3"
+#: Bumped whenever the generated code changes meaning (part of the cache key, with this module's source).
+CODEGEN_VERSION = "4"
 
 _LOADED: dict[str, "CompiledModel"] = {}
 #: Per closed model object and cache root: its compiled functions (the model key is costly to compute).
@@ -86,6 +97,10 @@ def _integrator_text() -> str:
     return Path(__file__).with_name("dopri.py").read_text(encoding="utf-8")
 
 
+def _generator_text() -> str:
+    return Path(__file__).read_text(encoding="utf-8")
+
+
 def _versions() -> str:
     import numba
 
@@ -105,6 +120,7 @@ def model_key(model: Any) -> str:
         "codegen=" + CODEGEN_VERSION,
         _versions(),
         "integrator=" + hashlib.sha256(_integrator_text().encode()).hexdigest(),
+        "generator=" + hashlib.sha256(_generator_text().encode()).hexdigest(),
         "state=" + repr(model.state_names),
         "window=" + repr(model.window_names),
         "params=" + repr(model.parameter_names),
@@ -171,8 +187,28 @@ def _function_source(
     return "\n".join(lines) + "\n"
 
 
+#: Names the generated module may use besides the generated ``y_i``, ``p_j``, ``cse_k`` and ``out``.
+_VOCABULARY = {
+    "math", "njit", "types", "DOPRI5_SIGNATURE", "RHS_SIGNATURE", "as_rhs", "dopri5", "N_STATE", "N_FULL",
+    "N_PARAM", "STATE_NAMES", "WINDOW_NAMES", "PARAMETER_NAMES", "CLOSURE_LABEL", "MODEL_KEY",
+    "MATRIX_SIGNATURE", "SOLVE_SIGNATURE", "rhs", "jac", "dfdp", "solve", "t", "y", "p", "out", "t_eval",
+    "y0", "F", "g", "rtol", "atol", "h_init", "max_steps", "neg_tol", "max_value", "dense", "detect_stiff",
+    "info",
+}
+_PATTERNS = (r"y_\d+", r"p_\d+", r"cse_\d+")
+
+
 def generate_source(model: Any, key: str | None = None) -> str:
-    """The Python source of the compiled model module (see the module documentation)."""
+    """The Python source of the compiled model module (see the module documentation).
+
+    Raises
+    ------
+    latticeclosure.codegen.GeneratedCodeError
+        If a right-hand side holds a symbol that is neither a state variable nor a parameter, or the
+        finished source fails its safety check (both are bugs, never user errors).
+    """
+    from ..codegen import GeneratedCodeError, literal, verify_module
+
     key = key or model_key(model)
     printer = _Printer()
     ys = [sp.Symbol(f"y_{i}") for i in range(len(model.state_symbols))]
@@ -182,17 +218,16 @@ def generate_source(model: Any, key: str | None = None) -> str:
     loads = {y: f"y[{i}]" for i, y in enumerate(ys)}
     loads.update({p: f"p[{j}]" for j, p in enumerate(ps)})
     f = sp.Matrix([model.rhs[n] for n in model.state_names]).xreplace(to_local)
+    stray = f.free_symbols - set(ys) - set(ps)
+    if stray:
+        raise GeneratedCodeError(f"the closed right-hand sides hold unknown symbols {sorted(map(str, stray))[:5]}")
     n, m = len(ys), len(ps)
     J = f.jacobian(ys) if n else sp.zeros(0, 0)
     P = f.jacobian(ps) if (n and m) else sp.zeros(n, m)
     header = [
         '"""Generated by latticeclosure.closedmodel.compile — do not edit.',
         "",
-        f"model key: {key}",
-        f"closure:   {model.closure_label}",
-        f"state:     {model.state_names}",
-        f"window:    {model.window_names}",
-        f"params:    {model.parameter_names}",
+        "The model is described by MODEL_KEY, CLOSURE_LABEL, STATE_NAMES, WINDOW_NAMES and PARAMETER_NAMES.",
         '"""',
         "import math",
         "",
@@ -200,12 +235,14 @@ def generate_source(model: Any, key: str | None = None) -> str:
         "",
         "from latticeclosure.closedmodel.dopri import DOPRI5_SIGNATURE, RHS_SIGNATURE, as_rhs, dopri5",
         "",
+        f"MODEL_KEY = {literal(str(key))}",
+        f"CLOSURE_LABEL = {literal(str(model.closure_label))}",
         f"N_STATE = {n}",
         f"N_FULL = {len(model.window_names)}",
         f"N_PARAM = {m}",
-        f"STATE_NAMES = {model.state_names!r}",
-        f"WINDOW_NAMES = {model.window_names!r}",
-        f"PARAMETER_NAMES = {model.parameter_names!r}",
+        f"STATE_NAMES = {literal([str(v) for v in model.state_names])}",
+        f"WINDOW_NAMES = {literal([str(v) for v in model.window_names])}",
+        f"PARAMETER_NAMES = {literal([str(v) for v in model.parameter_names])}",
         "MATRIX_SIGNATURE = types.void(types.float64, types.float64[::1], types.float64[::1], types.float64[:, ::1])",
         "SOLVE_SIGNATURE = types.int64(*DOPRI5_SIGNATURE.args[1:])",
         "",
@@ -222,22 +259,73 @@ def generate_source(model: Any, key: str | None = None) -> str:
         "    return dopri5(as_rhs(rhs), t_eval, y0, p, F, g, rtol, atol, h_init, max_steps, neg_tol, max_value, dense,\n"
         "                  detect_stiff, out, info)\n",
     ]
-    return "\n".join(header) + "\n\n" + "\n\n".join(body)
+    source = "\n".join(header) + "\n\n" + "\n\n".join(body)
+    verify_module(source, names=_VOCABULARY, patterns=_PATTERNS,
+                  modules={"math", "numba", "latticeclosure.closedmodel.dopri"})
+    return source
 
 
 def write_if_changed(path: Path, text: str) -> bool:
     """Write ``text`` to ``path`` atomically unless it already holds exactly that; True if written."""
     from ..io import write_text_atomic
+    from ..io.outdir import ensure_directory
 
     if path.exists():
         try:
             if path.read_text(encoding="utf-8") == text:
                 return False
-        except OSError:
+        except (OSError, UnicodeDecodeError):
             pass
-    path.parent.mkdir(parents=True, exist_ok=True)
+    ensure_directory(path.parent)
     write_text_atomic(path, text)
     return True
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def hash_path(path: Path) -> Path:
+    """Where the content hash of a cached module is recorded (``lcmodel_<key>.sha256``)."""
+    return path.with_suffix(".sha256")
+
+
+def _verified_source(path: Path) -> bytes | None:
+    """The cached module's bytes when they match the recorded content hash, else None."""
+    try:
+        data = path.read_bytes()
+        recorded = hash_path(path).read_text(encoding="ascii").split()[0]
+    except (OSError, UnicodeDecodeError, IndexError):
+        return None
+    return data if recorded == _digest(data) else None
+
+
+def _check_cache_directory(directory: Path) -> None:
+    """Refuse a cache directory other users may write: they could plant modules that get imported."""
+    import stat
+
+    from ..errors import ConfigurationError
+
+    try:
+        st = os.stat(directory)
+    except OSError:
+        return
+    foreign = hasattr(os, "getuid") and st.st_uid not in (os.getuid(), 0)
+    if foreign or st.st_mode & (stat.S_IWOTH | stat.S_IWGRP):
+        raise ConfigurationError(
+            f"the model cache {directory} is writable by other users; remove their write permission "
+            "(chmod go-w) or set LATTICECLOSURE_CACHE to a private directory"
+        )
+
+
+def _write_module(path: Path, source: str) -> bytes:
+    """Write the module and its content hash (both atomically); return the bytes written."""
+    from ..io import write_text_atomic
+
+    data = source.encode("utf-8")
+    write_if_changed(path, source)
+    write_text_atomic(hash_path(path), _digest(data) + "\n")
+    return data
 
 
 # ------------------------------------------------------------------------------------ compiled
@@ -365,18 +453,22 @@ def compile_model(model: Any, cache_dir: Any = None, *, verbose: bool = False, r
         if not reload and memo in _LOADED:
             per_model[str(cache_dir)] = _LOADED[memo]
             return _LOADED[memo]
+        _check_cache_directory(path.parent)
         written = False
-        if not path.exists():
-            written = write_if_changed(path, generate_source(model, key))
+        data = _verified_source(path)
+        if data is None:  # missing, or its content does not match the recorded hash: generate afresh
+            data = _write_module(path, generate_source(model, key))
+            written = True
         mod_name = f"lcmodel_{key[:24]}" + (f"_r{time.monotonic_ns()}" if reload else "")
         spec = importlib.util.spec_from_file_location(mod_name, path)
-        if spec is None or spec.loader is None:  # pragma: no cover
+        if spec is None:  # pragma: no cover
             raise ImportError(f"cannot import the generated model module {path}")
         module = importlib.util.module_from_spec(spec)
         sys.modules[mod_name] = module
-        spec.loader.exec_module(module)
-        if getattr(module, "STATE_NAMES", None) != model.state_names:  # pragma: no cover - hash collision
-            raise RuntimeError(f"generated module {path} does not match the model")
+        # Execute exactly the verified bytes (compiled with the file's name, so numba caches beside it).
+        exec(compile(data, str(path), "exec"), module.__dict__)  # noqa: S102 - generated, hash-checked source
+        if getattr(module, "STATE_NAMES", None) != list(model.state_names) or getattr(module, "MODEL_KEY", None) != key:
+            raise RuntimeError(f"generated module {path} does not match the model")  # pragma: no cover
         hits = misses = 0
         for name in _FUNCTIONS:
             st = getattr(module, name).stats

@@ -14,7 +14,7 @@ back to numba's conversion and the wrapper is recompiled once per process.)
 
 Algorithm (Hairer, Nørsett & Wanner, *Solving ODEs I*, code DOPRI5): the Dormand–Prince 5(4) pair
 with FSAL, the PI step-size controller (β = 0.04, safety 0.9, step ratio in [0.2, 10]), Hairer's
-initial-step heuristic, his stiffness test (h·|λ| > 3.25 on 15 accepted steps without 6 in a row
+initial-step heuristic, his stiffness test (``h·|λ| > 3.25`` on 15 accepted steps without 6 in a row
 below it — reported only when more than 1000 steps of the current size would remain, so mildly
 stiff tails are finished explicitly), and his 4th-order dense output, or exact steps onto the output times (``dense=False``).
 

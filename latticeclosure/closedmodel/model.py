@@ -8,9 +8,10 @@ A :class:`ClosedModel` is what :func:`~latticeclosure.closedmodel.close_equation
   expressions of the state);
 * the provenance of every term (:meth:`ClosedModel.explain`).
 
-A closed model is data: analysis (linearity and closed forms, :mod:`.linear`), compilation
-(:mod:`.compile`) and integration (:mod:`.integrate`) are functions of their own modules; the methods
-of :class:`ClosedModel` are conveniences that call them.
+A closed model is data: analysis (linearity and closed forms,
+:mod:`latticeclosure.closedmodel.linear`), compilation (:mod:`.compile`) and integration
+(:mod:`.integrate`) are functions of their own modules; the methods of :class:`ClosedModel` are
+conveniences that call them.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import sympy as sp
 
+from ..equations.formats import latex_name, latex_text
 from ..errors import ClosureError
 from .build import TermProvenance
 
@@ -34,13 +36,6 @@ __all__ = ["ClosedModel"]
 
 
 # ------------------------------------------------------------------------------------ printing
-def _split_class_name(name: str, states: Sequence[str], symbol: str) -> str:
-    pattern = name[len(symbol):]
-    if all(len(s) == 1 for s in states):
-        return f"{symbol}_{{{pattern}}}"
-    return f"{symbol}_{{\\mathrm{{{','.join(states)}}}}}"
-
-
 # ------------------------------------------------------------------------------------ the model
 class ClosedModel:
     """A closed mean-cluster model (see the module documentation).
@@ -147,10 +142,11 @@ class ClosedModel:
         names: dict[sp.Symbol, str] = {}
         index = self.equations.index
         for c in index.by_name.values():
-            names[sp.Symbol(c.name)] = _split_class_name(c.name, c.states, c.shape.symbol)
+            names[sp.Symbol(c.name)] = latex_name(c)
+        classes = {c.name: latex_name(c) for c in index.by_name.values()}
         for s in self.closure_parameters:
             if not s.name.isidentifier():
-                names[s] = _latex_param(s.name)
+                names[s] = _latex_param(s.name, classes)
         return names
 
     def to_text(self, full: bool = False) -> str:
@@ -350,30 +346,22 @@ _GREEK = {"alpha", "beta", "gamma", "delta", "epsilon", "eta", "theta", "kappa",
           "sigma", "tau", "phi", "chi", "psi", "omega"}
 
 
-def _latex_class(name: str) -> str:
-    i = 0
-    while i < len(name) and name[i].isalnum() and not (name[i] in "+-[" ):
-        i += 1
-    head, rest = name[:i], name[i:]
-    if not rest:
-        return name
-    if rest.startswith("[") and rest.endswith("]"):
-        rest = "\\mathrm{" + rest[1:-1] + "}"
-    return f"{head}_{{{rest}}}"
+def _latex_class(name: str, classes: dict[str, str]) -> str:
+    return classes.get(name) or latex_text(name)
 
 
-def _latex_param(name: str) -> str:
+def _latex_param(name: str, classes: dict[str, str]) -> str:
     """``gamma[L++-;C+-]`` → ``\\gamma^{L_{++-}}_{C_{+-}}``; other names as ``head_{tail}``."""
     if name.endswith("]") and "[" in name:
         kind, inner = name[:-1].split("[", 1)
-        head = f"\\{kind}" if kind in _GREEK else f"\\mathrm{{{kind}}}"
+        head = f"\\{kind}" if kind in _GREEK else latex_text(kind)
         owner, _, key = inner.rpartition(";")
         if owner:
-            return f"{head}^{{{_latex_class(owner)}}}_{{{_latex_class(key)}}}"
-        return f"{head}_{{{_latex_class(key)}}}"
+            return f"{head}^{{{_latex_class(owner, classes)}}}_{{{_latex_class(key, classes)}}}"
+        return f"{head}_{{{_latex_class(key, classes)}}}"
     head, _, tail = name.partition("_")
-    h = f"\\{head}" if head in _GREEK else head
-    return f"{h}_{{\\mathrm{{{tail}}}}}" if tail else h
+    h = f"\\{head}" if head in _GREEK else latex_text(head)
+    return f"{h}_{{{latex_text(tail)}}}" if tail else h
 
 
 def _tidy(expr: sp.Expr, xs: Sequence[sp.Symbol]) -> sp.Expr:

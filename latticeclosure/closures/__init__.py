@@ -2,15 +2,15 @@
 
 Families (each a plugin object with the interface of :class:`~.base.ClosureFamily`):
 
-=================  ===============================================================================
-``mean-field``     product of singlets
-``pair``           Bethe rule on trees, Kirkwood superposition (or ``loop="tree-mean"``) on loops
-``kirkwood``       generalised Kirkwood superposition over all connected sub-clusters (Kikuchi)
-``power-law``      the paper's optimal approximation (Table I, eq. 16), presets ``soft``/``hard``
-``pair-corrected`` pair approximation × (1 + Σ a_j (q_p − 1) …), linear in a (richer than a monomial)
-``sparse``         a fixed exponent pattern (plugins ship named patterns as closure presets)
-``custom``         expressions from a file, parsed safely
-=================  ===============================================================================
+==================  ================================================================================
+``mean-field``      product of singlets
+``pair``            Bethe rule on trees, Kirkwood superposition (or ``loop="tree-mean"``) on loops
+``kirkwood``        generalised Kirkwood superposition over all connected sub-clusters (Kikuchi)
+``power-law``       the paper's optimal approximation (Table I, eq. 16), presets ``soft``/``hard``
+``pair-corrected``  pair approximation × (1 + Σ a_j (q_p − 1) …), linear in a (richer than a monomial)
+``sparse``          a fixed exponent pattern (plugins ship named patterns as closure presets)
+``custom``          expressions from a file, parsed safely
+==================  ================================================================================
 
 Calibration: :mod:`.calibration` (``calibrate``; the numerical fitter is :mod:`.fitter`); evaluation
 (J_i and E, eq. 30): :mod:`.evaluation`; leave-one-out cross-validation: :mod:`.crossval`; the paper's

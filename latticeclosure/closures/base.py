@@ -345,7 +345,13 @@ class ClosureFamily:
             self.description = str(options.pop("description"))
         opts.update(options)
         self.options: dict[str, Any] = opts
-        self._validate()
+        try:
+            self._validate()
+        except (TypeError, ValueError) as exc:
+            if isinstance(exc, ClosureError):
+                raise
+            # an option value of a type the family's checks did not foresee (e.g. a list for a name)
+            raise ClosureError(f"closure {self.name!r}: an option has a value of the wrong type ({exc})") from None
 
     # -- configuration
     def _validate(self) -> None:

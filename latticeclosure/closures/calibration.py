@@ -41,6 +41,7 @@ from ..io.tables import format_table
 from ..protocols import FittableClosure, conforms
 from .base import resolve_class
 from .dataset import Dataset, as_datasets
+from ..progress import track
 from .fitter import ClassFit, fit_class
 
 __all__ = ["CalibrationResult", "calibrate", "calibrate_each", "target_classes", "resolve_closure", "format_rows"]
@@ -171,6 +172,7 @@ def calibrate(
     normalisation: str = "all",
     rescale_time: bool = True,
     extra: str = "error",
+    progress: bool | None = False,
     **family_options: Any,
 ) -> CalibrationResult:
     """Fit a parametric closure per class on one dataset or jointly on several.
@@ -196,6 +198,9 @@ def calibrate(
     normalisation, rescale_time, extra
         Passed to :func:`~latticeclosure.closures.dataset.as_dataset` (``extra="ignore"`` drops
         columns that are not classes of ``index``, e.g. larger clusters of a trajectory).
+    progress : bool, optional
+        A progress bar over the classes (``None``: when stderr is a terminal; see
+        :func:`latticeclosure.progress.progress_enabled`). Default off.
 
     Returns
     -------
@@ -215,7 +220,7 @@ def calibrate(
     datasets = as_datasets(data, index, normalisation=normalisation, rescale_time=rescale_time, extra=extra)
     names = target_classes(index, datasets, classes)
     fits = {}
-    for c in names:
+    for c in track(names, desc=f"fitting {fam.name}", unit="class", enabled=progress):
         _check_closable(fam, c, index)
         fits[c] = fit_class(
             fam.ansatz(c, index), datasets, n_starts=n_starts, seed=seed, rcond=rcond, weak=weak,

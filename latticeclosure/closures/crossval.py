@@ -20,6 +20,7 @@ from typing import Any, Hashable, Iterable, Sequence
 import numpy as np
 
 from ..errors import ClosureError, DataError
+from ..progress import progress_bar
 from ..protocols import FittableClosure, conforms
 from . import calibration
 from .calibration import format_rows, resolve_closure, target_classes
@@ -121,6 +122,7 @@ def cross_validate(
     rescale_time: bool = True,
     extra: str = "error",
     executor: Any = None,
+    progress: bool | None = False,
     **fit_kwargs: Any,
 ) -> CrossValidation:
     """Leave-one-group-out cross-validation (see the module docstring).
@@ -141,6 +143,9 @@ def cross_validate(
         Runs the folds — every outer fold and, with ``nested``, every inner fold is an independent
         task (:mod:`latticeclosure.parallel`); default: one after the other in this process. The
         result is the same whatever runs it.
+    progress : bool, optional
+        A progress bar over the folds (outer and inner) (``None``: when stderr is a terminal; see
+        :func:`latticeclosure.progress.progress_enabled`). Default off.
     **fit_kwargs
         Passed to :func:`~latticeclosure.closures.calibrate` (``n_starts``, ``seed`` …).
     """
@@ -175,9 +180,18 @@ def cross_validate(
     outcome: dict[Hashable, FoldOutcome] = {}
     from ..parallel import open_executor, run_keyed
 
-    with open_executor(executor, tasks=len(jobs)) as session:
-        run_keyed(session, run_fold, jobs, outcome.__setitem__,
-                  describe=lambda key: "cross-validation fold holding out " + " then ".join(map(str, key[::-1])))
+    bar = progress_bar(total=len(jobs), desc="cross-validation", unit="fold", enabled=progress)
+
+    def finished(key: Hashable, result: FoldOutcome) -> None:
+        outcome[key] = result
+        bar.update(1)
+
+    try:
+        with open_executor(executor, tasks=len(jobs)) as session:
+            run_keyed(session, run_fold, jobs, finished,
+                      describe=lambda key: "cross-validation fold holding out " + " then ".join(map(str, key[::-1])))
+    finally:
+        bar.close()
 
     folds, fits = [], {n: [] for n in names}
     for g in order:

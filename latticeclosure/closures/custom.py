@@ -26,7 +26,6 @@ may use only classes smaller than the class it closes, plus declared parameters;
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from functools import lru_cache
@@ -37,13 +36,17 @@ import numpy as np
 import sympy
 
 from ..errors import ClosureError
-from ..expressions import CONSTANTS, FUNCTIONS, lexical_check, parse_expression
+from ..expressions import FUNCTIONS, check_parameter_name, lexical_check, parse_expression
 from .base import ParametricClosure, class_symbol, resolve_class
 from .numeric import Ansatz
 
 __all__ = ["CustomClosure", "parse_closure_expression", "read_closure_file", "FUNCTIONS"]
 
-_IDENT = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+_HINT = "; write class names in braces, e.g. {C+-}, when they touch other symbols"
+
+
+def _lexical_check(src: Any, where: str) -> None:
+    lexical_check(src, where, ClosureError)
 
 
 def parse_closure_expression(
@@ -53,7 +56,7 @@ def parse_closure_expression(
     parameters: set[str] = frozenset(),  # type: ignore[assignment]
     where: str = "custom closure",
 ) -> sympy.Expr:
-    """Parse one closure expression safely (see :mod:`latticeclosure.expressions`).
+    """Parse one closure expression safely (with :func:`latticeclosure.expressions.parse_expression`).
 
     Parameters
     ----------
@@ -69,7 +72,7 @@ def parse_closure_expression(
     Raises
     ------
     ClosureError
-        Disallowed syntax, unknown symbols, classes it may not use.
+        Disallowed syntax, unknown symbols, classes it may not use, infinite or complex values.
     """
     return parse_expression(
         src,
@@ -79,70 +82,87 @@ def parse_closure_expression(
         class_symbol=class_symbol,
         where=where,
         error=ClosureError,
-        hint="; write class names in braces, e.g. {C+-}, when they touch other symbols",
+        hint=_HINT,
     )
 
 
 # ------------------------------------------------------------------------------------- file reading
+def _number(value: Any, what: str, where: str, allow_none: bool = False) -> float:
+    """A real number from a file or option value (no bools, strings or NaN)."""
+    if value is None and allow_none:
+        return math.nan
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ClosureError(f"{where}: {what} must be a number, got {type(value).__name__} {value!r:.40}")
+    v = float(value)
+    if math.isnan(v):
+        raise ClosureError(f"{where}: {what} must be a number, got NaN")
+    return v
+
+
 def _parse_param_spec(name: str, spec: Any, where: str) -> tuple[float, float, float]:
-    if not isinstance(name, str) or not _IDENT.match(name) or name in FUNCTIONS or name in CONSTANTS:
-        raise ClosureError(f"{where}: invalid parameter name {name!r} (letters, digits, '_'; not a function name)")
+    check_parameter_name(name, where, ClosureError)
     lo, hi = -math.inf, math.inf
     if isinstance(spec, Mapping):
+        unknown = sorted(set(spec) - {"value", "bounds"})
+        if unknown:
+            raise ClosureError(f"{where}: parameter {name!r} has unknown key(s) {unknown}; allowed: value, bounds")
         value = spec.get("value", 0.0)
         if "bounds" in spec:
             b = spec["bounds"]
             if not isinstance(b, (list, tuple)) or len(b) != 2:
                 raise ClosureError(f"{where}: bounds of parameter {name!r} must be [lo, hi]")
-            lo = -math.inf if b[0] is None else float(b[0])
-            hi = math.inf if b[1] is None else float(b[1])
+            lo = _number(b[0], f"the lower bound of parameter {name!r}", where, allow_none=True)
+            hi = _number(b[1], f"the upper bound of parameter {name!r}", where, allow_none=True)
+            lo = -math.inf if math.isnan(lo) else lo
+            hi = math.inf if math.isnan(hi) else hi
     else:
         value = spec
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        raise ClosureError(f"{where}: value of parameter {name!r} must be a number, got {value!r}") from None
+    value = _number(value, f"the value of parameter {name!r}", where)
+    if not math.isfinite(value):
+        raise ClosureError(f"{where}: the value of parameter {name!r} must be finite, got {value!r}")
     if lo > hi or not (lo <= value <= hi):
         raise ClosureError(f"{where}: parameter {name!r} = {value:g} is outside its bounds [{lo:g}, {hi:g}]")
     return value, lo, hi
 
 
+_FORMATS = ("auto", "json", "toml", "lines")
+
+
 def read_closure_file(path: str | Path | None = None, text: str | None = None, fmt: str = "auto") -> tuple[dict[str, str], dict[str, Any]]:
-    """Read ``(closures, parameters)`` from a file or a text in JSON, TOML or ``name = expr`` lines."""
-    where = str(path) if path is not None else "custom closure text"
+    """Read ``(closures, parameters)`` from a file or a text in JSON, TOML or ``name = expr`` lines.
+
+    The file is read with the bounded reader (:mod:`latticeclosure.io.reading`: size and nesting
+    limits).
+
+    Raises
+    ------
+    ClosureError
+        A path or text of the wrong type, an unreadable or malformed file, an unknown format.
+    """
+    from ..io.reading import MAX_TEXT_BYTES, input_path, parse_json, parse_toml, read_text
+
+    if not isinstance(fmt, str) or fmt not in _FORMATS:
+        raise ClosureError(f"unknown custom closure format {fmt!r}; use one of {', '.join(_FORMATS)}")
+    if text is not None and not isinstance(text, str):
+        raise ClosureError(f"custom closure: text must be a string, got {type(text).__name__} {text!r:.40}")
+    where = str(path) if path is not None and text is None else "custom closure text"
     if text is None:
         if path is None:
             return {}, {}
-        if not isinstance(path, (str, Path)):
-            raise ClosureError(f"custom closure: path must be a file name, got {path!r}")
-        p = Path(path)
-        try:
-            text = p.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise ClosureError(f"cannot read custom closure file {where}: {exc.strerror or exc}") from None
-        except UnicodeDecodeError as exc:
-            raise ClosureError(f"cannot read custom closure file {where}: not UTF-8 text ({exc})") from None
+        p = input_path(path, "custom closure: path", ClosureError)
+        where = str(p)
+        text = read_text(p, what="custom closure file", error=ClosureError)
         if fmt == "auto":
             fmt = {".json": "json", ".toml": "toml"}.get(p.suffix.lower(), "lines")
+    elif len(text) > MAX_TEXT_BYTES:
+        raise ClosureError(f"custom closure text is longer than {MAX_TEXT_BYTES} characters")
     elif fmt == "auto":
         stripped = text.lstrip()
         fmt = "json" if stripped.startswith("{") else ("toml" if "[closures]" in text else "lines")
     if fmt == "json":
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ClosureError(f"{where}: invalid JSON: {exc}") from None
-        return _split_tables(data, where)
+        return _split_tables(parse_json(text, where, ClosureError), where)
     if fmt == "toml":
-        import tomllib
-
-        try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            raise ClosureError(f"{where}: invalid TOML: {exc}") from None
-        return _split_tables(data, where)
-    if fmt != "lines":
-        raise ClosureError(f"unknown custom closure format {fmt!r}; use json, toml or lines")
+        return _split_tables(parse_toml(text, where, ClosureError), where)
     closures: dict[str, str] = {}
     params: dict[str, Any] = {}
     for k, raw in enumerate(text.splitlines(), start=1):
@@ -150,7 +170,7 @@ def read_closure_file(path: str | Path | None = None, text: str | None = None, f
         if not line:
             continue
         if "=" not in line:
-            raise ClosureError(f"{where}:{k}: expected 'class = expression', got {raw.strip()!r}")
+            raise ClosureError(f"{where}:{k}: expected 'class = expression', got {raw.strip()!r:.60}")
         lhs, rhs = (s.strip() for s in line.split("=", 1))
         if lhs.startswith(("parameter ", "param ")):
             pname = lhs.split(None, 1)[1].strip()
@@ -161,17 +181,17 @@ def read_closure_file(path: str | Path | None = None, text: str | None = None, f
                 else:
                     params[pname] = float(rhs)
             except ValueError:
-                raise ClosureError(f"{where}:{k}: parameter {pname!r} needs a number, got {rhs!r}") from None
+                raise ClosureError(f"{where}:{k}: parameter {pname!r:.40} needs a number, got {rhs!r:.40}") from None
             continue
         if lhs in closures:
-            raise ClosureError(f"{where}:{k}: class {lhs!r} defined twice")
+            raise ClosureError(f"{where}:{k}: class {lhs!r:.40} defined twice")
         closures[lhs] = rhs
     return closures, params
 
 
 def _split_tables(data: Any, where: str) -> tuple[dict[str, str], dict[str, Any]]:
     if not isinstance(data, Mapping):
-        raise ClosureError(f"{where}: expected a table/object at the top level")
+        raise ClosureError(f"{where}: expected a table/object at the top level, got {type(data).__name__}")
     if "closures" in data:
         closures = data["closures"]
         params = data.get("parameters", {}) or {}
@@ -184,7 +204,7 @@ def _split_tables(data: Any, where: str) -> tuple[dict[str, str], dict[str, Any]
         raise ClosureError(f"{where}: 'closures' and 'parameters' must be tables")
     for k, v in closures.items():
         if not isinstance(v, str):
-            raise ClosureError(f"{where}: the closure of {k!r} must be a string expression, got {v!r}")
+            raise ClosureError(f"{where}: the closure of {k!r:.40} must be a string expression, got {v!r:.40}")
     return {str(k): v for k, v in closures.items()}, dict(params)
 
 
@@ -206,16 +226,23 @@ class CustomClosure(ParametricClosure):
     def _validate(self) -> None:
         o = self.options
         closures, params = read_closure_file(o["path"], o["text"], o["format"])
-        if o["expressions"]:
+        if o["expressions"] is not None:
             if not isinstance(o["expressions"], Mapping):
-                raise ClosureError("custom closure: expressions must map class name → expression string")
+                raise ClosureError(
+                    f"custom closure: expressions must map class name → expression string, got "
+                    f"{type(o['expressions']).__name__}"
+                )
             closures.update({str(k): v for k, v in o["expressions"].items()})
-        if o["parameters"]:
+        if o["parameters"] is not None:
+            if not isinstance(o["parameters"], Mapping):
+                raise ClosureError(
+                    f"custom closure: parameters must map names to values, got {type(o['parameters']).__name__}"
+                )
             params.update(o["parameters"])
         where = f"custom closure {self.name!r}"
         self._params = {k: _parse_param_spec(k, v, where) for k, v in params.items()}
         for cname, src in closures.items():
-            lexical_check(src, f"{where}, class {cname!r}", ClosureError)
+            _lexical_check(src, f"{where}, class {cname!r}")
         self._sources: dict[str, str] = dict(closures)
 
     @property

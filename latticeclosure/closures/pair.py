@@ -92,7 +92,7 @@ class PairClosure(ClosureFamily):
     OPTIONS: dict[str, Any] = {"loop": "kirkwood"}
 
     def _validate(self) -> None:
-        if self.options["loop"] not in LOOP_RULES:
+        if not isinstance(self.options["loop"], str) or self.options["loop"] not in LOOP_RULES:
             raise ClosureError(
                 f"closure {self.name!r}: unknown loop rule {self.options['loop']!r}; choose one of {list(LOOP_RULES)}"
             )

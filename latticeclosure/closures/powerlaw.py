@@ -94,7 +94,7 @@ class PowerLawClosure(ParametricClosure):
     def _validate(self) -> None:
         o = self.options
         preset = o["preset"]
-        if preset is not None and preset not in PRESETS:
+        if preset is not None and (not isinstance(preset, str) or preset not in PRESETS):
             raise ClosureError(
                 f"closure {self.name!r}: unknown preset {preset!r}; choose one of {sorted(PRESETS)} or None"
             )
@@ -102,6 +102,8 @@ class PowerLawClosure(ParametricClosure):
         bounds = {}
         for key in ("delta", "beta1", "beta2"):
             v = o[key] if o[key] is not None else base[key]
+            if isinstance(v, (bool, str)) and not (isinstance(v, str) and v.strip().lower() in ("inf", "-inf")):
+                raise ClosureError(f"closure {self.name!r}: {key} must be a number, got {o[key]!r:.40}")
             try:
                 v = float(v)
             except (TypeError, ValueError):
@@ -121,14 +123,15 @@ class PowerLawClosure(ParametricClosure):
             )
         self.bounds = bounds
         deg = o["degree"]
-        if not (deg is None or deg in ("pair", "paper") or isinstance(deg, (int, float, Mapping))):
+        if isinstance(deg, bool) or isinstance(deg, float) and not math.isfinite(deg) or not (
+                deg is None or deg in ("pair", "paper") or isinstance(deg, (int, float, Mapping))):
             raise ClosureError(
                 f"closure {self.name!r}: degree must be 'pair', 'paper', None, a number or a mapping, got {deg!r}"
             )
         if isinstance(deg, Mapping):
             for k, v in deg.items():
-                if not isinstance(v, (int, float)):
-                    raise ClosureError(f"closure {self.name!r}: degree for {k!r} must be a number, got {v!r}")
+                if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+                    raise ClosureError(f"closure {self.name!r}: degree for {k!r} must be a finite number, got {v!r:.40}")
         exps = o["exponents"]
         if exps is not None and not isinstance(exps, Mapping):
             raise ClosureError(f"closure {self.name!r}: exponents must map class name → {{parameter: value}}")

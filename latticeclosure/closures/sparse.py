@@ -207,7 +207,7 @@ def sparsify(
     half_integers : bool
         Also try exponents in steps of 1/2.
     max_abs : float
-        Largest |exponent| tried (also capped by the family's bounds).
+        Largest ``|exponent|`` tried (also capped by the family's bounds).
 
     Returns
     -------

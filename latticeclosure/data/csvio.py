@@ -1,21 +1,24 @@
 """CSV export and import of trajectories (for spreadsheets, MATLAB and other simulators).
 
-Export layout::
+Export layout: a plain CSV (one header row, then one row per record) that any CSV reader takes as it
+is — ``pandas.read_csv("x.csv")`` — and the metadata in a JSON file beside it (:func:`sidecar_path`,
+``x.metadata.json``)::
 
-    # latticeclosure trajectory, schema latticeclosure.trajectory/1
-    # one row per record; columns: step, time (fraction of the run), temperature, energy_per_site,
-    # acceptance (those present), then the concentration of every class
-    # metadata: {"schema": "latticeclosure.trajectory/1", ...}
     step,time,temperature,energy_per_site,acceptance,C+,C-,C++,C--,C+-,L+++,...
     0,0.0,2.0,0.75,0.0,0.6666666666666666,...
 
-Numbers are written with 17 significant digits, so export → import is exact. Configurations are not
-exported (use the ``.npz``).
+    {"schema": "latticeclosure.trajectory-csv/1", "csv": "x.csv", "columns": "...",
+     "metadata": {"schema": "latticeclosure.trajectory/1", ...}}
 
-Import reads such files, and CSVs of other simulators with one column per class named like this
-package names classes (``C++``, ``L+-+``, ``A++-``, ``T--+`` …) plus optional ``step``, ``time``,
-``temperature``, ``energy_per_site`` (or ``energy``) and ``acceptance`` columns. Without a metadata
-header the lattice and species must be given; everything is validated exactly like an ``.npz``.
+Columns: step, time (fraction of the run), temperature, energy_per_site, acceptance (those present),
+then the concentration of every class. Numbers are written with 17 significant digits, so export →
+import is exact. Configurations are not exported (use the ``.npz``).
+
+Import reads such files (with their sidecar), files of earlier versions that carried the metadata as
+``# metadata: {...}`` comment lines, and CSVs of other simulators with one column per class named
+like this package names classes (``C++``, ``L+-+``, ``A++-``, ``T--+`` …) plus optional ``step``,
+``time``, ``temperature``, ``energy_per_site`` (or ``energy``) and ``acceptance`` columns. Without
+metadata the lattice and species must be given; everything is validated exactly like an ``.npz``.
 """
 
 from __future__ import annotations
@@ -30,28 +33,51 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from ..errors import DataError, LatticeClosureError
-from ..io.atomic import atomic_write
+from ..io.atomic import atomic_write, write_text_atomic
 from .trajectory import ANNEALING_METADATA, PHYSICAL_TIME, SCHEMA, Trajectory
 
-__all__ = ["write_csv", "read_csv", "ARRAY_COLUMNS"]
+__all__ = ["write_csv", "read_csv", "sidecar_path", "ARRAY_COLUMNS", "SIDECAR_SCHEMA"]
+
+#: Schema of the metadata file beside an exported CSV.
+SIDECAR_SCHEMA = "latticeclosure.trajectory-csv/1"
 
 #: Non-class columns, in export order.
 ARRAY_COLUMNS = ("step", "time", "temperature", "energy_per_site", "acceptance")
 _ALIASES = {"energy": "energy_per_site", "t": "time", "T": "temperature"}
 
 
+def sidecar_path(path: str | os.PathLike) -> Path:
+    """The metadata file of an exported CSV: ``x.csv`` → ``x.metadata.json`` (same directory)."""
+    path = Path(path)
+    return path.with_name(path.stem + ".metadata.json")
+
+
 def write_csv(traj: Trajectory, path: str | os.PathLike) -> Path:
-    """Write a trajectory as CSV with a ``#`` metadata header, atomically; return the path."""
+    """Write a trajectory as a plain CSV and its metadata beside it (:func:`sidecar_path`), both atomically.
+
+    Parameters
+    ----------
+    traj : Trajectory
+    path : path-like
+        The CSV file.
+
+    Returns
+    -------
+    pathlib.Path
+        The CSV file.
+    """
     path = Path(path)
     cols = [c for c in ARRAY_COLUMNS if traj.arrays.get(c) is not None]
     header = cols + traj.class_names
+    sidecar = {
+        "schema": SIDECAR_SCHEMA,
+        "csv": path.name,
+        "columns": "one row per record; columns: " + ", ".join(cols)
+        + " (time = fraction of the run), then the concentration C_c of every class",
+        "metadata": traj.metadata,
+    }
+    write_text_atomic(sidecar_path(path), json.dumps(sidecar, sort_keys=True, ensure_ascii=False, indent=1) + "\n")
     with atomic_write(path, "w") as fh:
-        fh.write(f"# latticeclosure trajectory, schema {SCHEMA}\n")
-        fh.write(
-            "# one row per record; columns: " + ", ".join(cols)
-            + " (time = fraction of the run), then the concentration C_c of every class\n"
-        )
-        fh.write("# metadata: " + json.dumps(traj.metadata, sort_keys=True, ensure_ascii=False) + "\n")
         writer = csv.writer(fh, lineterminator="\n")
         writer.writerow(header)
         arrays = [traj.arrays[c] for c in cols]
@@ -85,9 +111,9 @@ def read_csv(
     path : path-like
     lattice : Lattice, str or mapping, optional
         Lattice object, registered lattice name, or ``{"name", "vectors", "basis"}`` record. Needed
-        when the file has no ``# metadata:`` header.
+        when the file has no metadata (neither a sidecar file nor ``# metadata:`` lines).
     species : sequence of str, optional
-        Species names (needed without a metadata header).
+        Species names (needed without metadata).
     metadata : mapping, optional
         Extra metadata merged in (e.g. ``{"x_realised": 0.5, "model": "my-sim"}``).
     max_size : int, default 3
@@ -103,14 +129,15 @@ def read_csv(
         Unreadable file, malformed rows, non-numeric values, unknown columns, missing lattice or
         species, or a trajectory that fails validation.
     """
-    path = Path(path)
+    from ..io.reading import data_limit, input_path, parse_json, read_text
+
+    path = input_path(path, "CSV file", DataError)
     where = f"CSV file {path}"
     if not path.exists():
         raise DataError(f"{where} does not exist")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DataError(f"cannot read {where}: {exc}") from None
+    text = read_text(path, what="CSV file", limit=data_limit(), error=DataError)
+    if delimiter is not None and (not isinstance(delimiter, str) or len(delimiter) != 1):
+        raise DataError(f"the CSV delimiter must be one character, got {delimiter!r}")
     if delimiter is None:
         delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
     header_meta: dict[str, Any] | None = None
@@ -122,12 +149,17 @@ def read_csv(
         if stripped.startswith("#"):
             content = stripped[1:].strip()
             if content.startswith("metadata:"):
-                try:
-                    header_meta = json.loads(content[len("metadata:"):])
-                except json.JSONDecodeError as exc:
-                    raise DataError(f"{where}, line {lineno}: metadata header is not valid JSON ({exc})") from None
+                header_meta = parse_json(content[len("metadata:"):], f"{where}, line {lineno}: metadata header",
+                                         DataError)
+                if not isinstance(header_meta, dict):
+                    raise DataError(
+                        f"{where}, line {lineno}: the metadata header must be a JSON object, got a "
+                        f"{type(header_meta).__name__}"
+                    )
             continue
         body.append((lineno, line))
+    if header_meta is None and sidecar_path(path).is_file():
+        header_meta = _read_sidecar(sidecar_path(path), path)
     if not body:
         raise DataError(f"{where} has no header row")
     rows = list(csv.reader(io.StringIO("\n".join(l for _, l in body)), delimiter=delimiter))
@@ -159,9 +191,13 @@ def read_csv(
 
     if header_meta is not None:
         meta = dict(header_meta)
-        if species is not None and list(species) != list(meta.get("species", [])):
-            raise DataError(f"{where}: species {list(species)} differ from the file's {meta.get('species')}")
-        known = [c["name"] for c in meta.get("classes", [])] if isinstance(meta.get("classes"), list) else []
+        if species is not None and list(species) != meta.get("species"):
+            raise DataError(f"{where}: species {list(species)} differ from the file's {meta.get('species')!r:.60}")
+        records = meta.get("classes")
+        if not isinstance(records, list) or not all(isinstance(c, dict) and isinstance(c.get("name"), str)
+                                                    for c in records):
+            raise DataError(f"{where}: the metadata header's 'classes' must be a list of class records with names")
+        known = [c["name"] for c in records]
         unknown = [c for c in class_cols if c not in known]
         if unknown:
             raise DataError(f"{where}: column(s) {unknown} are not classes of its metadata ({', '.join(known)})")
@@ -207,6 +243,18 @@ def read_csv(
             arrays[name] = array_cols[name]
     arrays["concentrations"] = np.stack([class_cols[c] for c in order], axis=1)
     return Trajectory(meta, arrays, validate=True, source=str(path))
+
+
+def _read_sidecar(sidecar: Path, csv_path: Path) -> dict[str, Any]:
+    """The trajectory metadata recorded beside ``csv_path``."""
+    where = f"metadata file {sidecar}"
+    try:
+        record = json.loads(sidecar.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise DataError(f"cannot read {where}: {exc}") from None
+    if not isinstance(record, dict) or record.get("schema") != SIDECAR_SCHEMA or not isinstance(record.get("metadata"), dict):
+        raise DataError(f"{where}: expected a JSON object with schema {SIDECAR_SCHEMA!r} and a 'metadata' object")
+    return dict(record["metadata"])
 
 
 def _metadata_for(

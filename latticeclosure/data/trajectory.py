@@ -29,8 +29,6 @@ from __future__ import annotations
 
 import json
 import os
-import zipfile
-import zlib
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
@@ -43,7 +41,7 @@ __all__ = ["Trajectory", "SCHEMA", "load_trajectory", "NORMALISATION_TOLERANCE",
 
 SCHEMA = "latticeclosure.trajectory/1"
 
-#: |Σ_c m_c C_c − 1| allowed per shape and record.
+#: ``|Σ_c m_c C_c − 1|`` allowed per shape and record.
 NORMALISATION_TOLERANCE = 1e-9
 
 REQUIRED_METADATA = (
@@ -105,12 +103,24 @@ class Trajectory:
         validate: bool = True,
         source: str | None = None,
     ) -> None:
-        self._meta = json.loads(json.dumps(dict(metadata)))  # deep, JSON-clean copy
+        if not isinstance(metadata, Mapping):
+            raise DataError(f"trajectory metadata must be a mapping, got {type(metadata).__name__}")
+        if not isinstance(arrays, Mapping):
+            raise DataError(f"trajectory arrays must be a mapping of names to arrays, got {type(arrays).__name__}")
+        try:
+            self._meta = json.loads(json.dumps(dict(metadata)))  # deep, JSON-clean copy
+        except (TypeError, ValueError, RecursionError) as exc:
+            raise DataError(f"trajectory metadata must be JSON data (numbers, strings, lists, mappings): {exc}") from None
         self._arrays: dict[str, np.ndarray] = {}
         for key, value in arrays.items():
             if value is None:
                 continue
-            arr = np.array(value, copy=True)
+            try:
+                arr = np.array(value, copy=True)
+            except (TypeError, ValueError) as exc:
+                raise DataError(f"trajectory array {key!r:.40} is not an array: {exc}") from None
+            if arr.dtype.hasobject:
+                raise DataError(f"trajectory array {key!r:.40} must be numeric, got objects")
             arr.setflags(write=False)
             self._arrays[str(key)] = arr
         self.source = source
@@ -300,31 +310,25 @@ class Trajectory:
         DataError
             If the file is missing, truncated or corrupt, has another schema, or fails validation.
         """
-        path = Path(path)
+        from ..io.npzfile import NpzReader
+        from ..io.reading import MAX_TEXT_BYTES, input_path
+
+        path = input_path(path, "trajectory file", DataError)
         where = f"trajectory file {path}"
         if not path.exists():
             raise DataError(f"{where} does not exist")
         if path.is_dir():
             raise DataError(f"{where} is a directory, not a trajectory file")
-        try:
-            with np.load(path, allow_pickle=False) as archive:
-                names = list(archive.files)
-                if "metadata" not in names:
-                    raise DataError(f"{where} has no 'metadata' entry; it is not a latticeclosure trajectory")
-                arrays = {k: np.asarray(archive[k]) for k in names}
-        except DataError:
-            raise
-        except (zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError, zlib.error) as exc:
-            raise DataError(f"{where} is truncated or corrupt (not a readable .npz archive): {exc}") from None
-        raw = arrays.pop("metadata")
-        if raw.ndim != 0 or raw.dtype.kind not in "US":
-            raise DataError(f"{where}: 'metadata' must be a JSON string, got an array of shape {raw.shape}")
-        try:
-            meta = json.loads(str(raw.item() if raw.dtype.kind == "U" else raw.item().decode("utf-8")))
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise DataError(f"{where}: metadata is not valid JSON ({exc})") from None
-        if not isinstance(meta, dict):
-            raise DataError(f"{where}: metadata must be a JSON object, got {type(meta).__name__}")
+        with NpzReader(path, "trajectory file", DataError, kinds="biufUS", max_ndim=3) as archive:
+            if "metadata" not in archive:
+                raise DataError(f"{where} has no 'metadata' entry; it is not a latticeclosure trajectory")
+            if archive.shape("metadata") != () or archive.dtype("metadata").kind not in "US":
+                raise DataError(f"{where}: 'metadata' must be a JSON string, got an array of shape {archive.shape('metadata')}")
+            if archive.dtype("metadata").itemsize > 4 * MAX_TEXT_BYTES:
+                raise DataError(f"{where}: 'metadata' is longer than {MAX_TEXT_BYTES} characters")
+            meta = _parse_metadata(archive.read("metadata"), where)
+            _check_declared_shapes(meta, {n: archive.shape(n) for n in archive.names if n != "metadata"}, where)
+            arrays = {k: np.asarray(archive.read(k)) for k in archive.names if k != "metadata"}
         return cls(meta, arrays, validate=True, source=str(path))
 
     def to_csv(self, path: str | os.PathLike) -> Path:
@@ -341,6 +345,37 @@ class Trajectory:
         return read_csv(path, **kwargs)
 
 
+def _parse_metadata(raw: np.ndarray, where: str) -> dict[str, Any]:
+    from ..io.reading import parse_json
+
+    try:
+        text = str(raw.item() if raw.dtype.kind == "U" else raw.item().decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{where}: metadata is not valid JSON ({exc})") from None
+    meta = parse_json(text, f"{where}: metadata", DataError)
+    if not isinstance(meta, dict):
+        raise DataError(f"{where}: metadata must be a JSON object, got {type(meta).__name__}")
+    return meta
+
+
+def _check_declared_shapes(meta: Mapping[str, Any], shapes: Mapping[str, tuple[int, ...]], where: str) -> None:
+    """Array shapes the archive declares must fit the metadata, checked before any array is read."""
+    classes = meta.get("classes")
+    n_classes = len(classes) if isinstance(classes, list) else None
+    step = shapes.get("step")
+    n = step[0] if step is not None and len(step) == 1 else None
+    for name, shape in shapes.items():
+        if name in RECORD_ARRAYS and n is not None and shape != (n,):
+            raise DataError(f"{where}: array {name!r} has shape {shape}; expected ({n},) (one value per record)")
+        if name == "concentrations" and n is not None and n_classes is not None and shape != (n, n_classes):
+            raise DataError(
+                f"{where}: array 'concentrations' has shape {shape}; expected ({n}, {n_classes}) "
+                f"({n} records × {n_classes} classes)"
+            )
+        if name == "configurations" and n is not None and (len(shape) != 2 or shape[0] != n):
+            raise DataError(f"{where}: array 'configurations' has shape {shape}; expected ({n}, sites)")
+
+
 def load_trajectory(path: str | os.PathLike) -> Trajectory:
     """Load a trajectory: ``.npz`` (native) or ``.csv`` (exported by this package, with its header).
 
@@ -348,7 +383,9 @@ def load_trajectory(path: str | os.PathLike) -> Trajectory:
     ------
     DataError
     """
-    p = Path(path)
+    from ..io.reading import input_path
+
+    p = input_path(path, "trajectory file", DataError)
     if p.suffix.lower() in (".csv", ".tsv", ".txt"):
         return Trajectory.from_csv(p)
     return Trajectory.load(p)
@@ -368,20 +405,7 @@ def _validate_metadata(meta: Mapping[str, Any], where: str) -> None:
         raise DataError(f"{where}: missing metadata field(s): {', '.join(missing)}")
     if meta["normalisation"] != "per-shape":
         raise DataError(f"{where}: normalisation must be 'per-shape', got {meta['normalisation']!r}")
-    lat = meta["lattice"]
-    if not isinstance(lat, Mapping) or any(k not in lat for k in ("name", "dimension", "vectors", "basis")):
-        raise DataError(f"{where}: 'lattice' must be a record with name, dimension, vectors and basis")
-    try:
-        dim = int(lat["dimension"])
-        vec = np.asarray(lat["vectors"], dtype=float)
-        bas = np.asarray(lat["basis"], dtype=float)
-    except (TypeError, ValueError) as exc:
-        raise DataError(f"{where}: lattice record is malformed ({exc})") from None
-    if dim not in (1, 2, 3) or vec.shape != (dim, dim) or bas.ndim != 2 or bas.shape[1] != dim:
-        raise DataError(
-            f"{where}: lattice record has dimension {lat['dimension']}, vectors of shape {vec.shape} "
-            f"and basis of shape {bas.shape}, which do not fit together"
-        )
+    dim = _validate_lattice_record(meta, where)
     species = meta["species"]
     if (
         not isinstance(species, list)
@@ -396,12 +420,16 @@ def _validate_metadata(meta: Mapping[str, Any], where: str) -> None:
             raise DataError(f"{where}: {key} must be a number in [0, 1] or null, got {v!r}")
     if not isinstance(meta["time_unit"], str):
         raise DataError(f"{where}: time_unit must be a string")
+    _validate_optional_fields(meta, where)
     classes = meta["classes"]
     if not isinstance(classes, list) or not classes:
         raise DataError(f"{where}: 'classes' must be a non-empty list of class records")
     shapes = meta["shapes"]
     if not isinstance(shapes, list) or not all(isinstance(s, Mapping) and "name" in s and "n_classes" in s for s in shapes):
         raise DataError(f"{where}: 'shapes' must be a list of records with name and n_classes")
+    for s in shapes:
+        if not isinstance(s["name"], str) or isinstance(s["n_classes"], bool) or not isinstance(s["n_classes"], int):
+            raise DataError(f"{where}: every shape record needs a string name and an integer n_classes, got {s!r:.80}")
     shape_names = {s["name"] for s in shapes}
     seen: set[str] = set()
     for n, c in enumerate(classes):
@@ -409,23 +437,95 @@ def _validate_metadata(meta: Mapping[str, Any], where: str) -> None:
             raise DataError(f"{where}: class record {n} is not an object")
         lacking = [f for f in CLASS_FIELDS if f not in c]
         if lacking:
-            raise DataError(f"{where}: class record {n} ({c.get('name', '?')!r}) lacks {', '.join(lacking)}")
+            raise DataError(f"{where}: class record {n} ({c.get('name', '?')!r:.40}) lacks {', '.join(lacking)}")
         name = c["name"]
+        if not isinstance(name, str) or not name or not isinstance(c["shape"], str):
+            raise DataError(f"{where}: class record {n} needs string 'name' and 'shape' fields, got {name!r:.40}")
         if name in seen:
             raise DataError(f"{where}: class name {name!r} appears twice")
         seen.add(name)
         size = c["size"]
-        if not isinstance(size, int) or size < 1 or len(c["states"]) != size or len(c["sites"]) != size:
+        states, sites = c["states"], c["sites"]
+        if (isinstance(size, bool) or not isinstance(size, int) or size < 1 or not isinstance(states, list)
+                or not isinstance(sites, list) or len(states) != size or len(sites) != size):
             raise DataError(f"{where}: class {name!r} must have size ≥ 1 with that many states and sites")
-        if any(s not in species for s in c["states"]):
-            raise DataError(f"{where}: class {name!r} has states {c['states']} outside the species {species}")
-        if any(len(p) != dim for p in c["sites"]):
+        if any(not isinstance(s, str) or s not in species for s in states):
+            raise DataError(f"{where}: class {name!r} has states {states!r:.60} outside the species {species}")
+        if any(not isinstance(p, list) or len(p) != dim or not all(_is_number(v) for v in p) for p in sites):
             raise DataError(f"{where}: class {name!r} has sites that are not {dim}-dimensional points")
         m = c["multiplicity"]
-        if not isinstance(m, int) or m < 1:
+        if isinstance(m, bool) or not isinstance(m, int) or m < 1:
             raise DataError(f"{where}: class {name!r} has multiplicity {m!r}; it must be a positive integer")
         if c["shape"] not in shape_names:
             raise DataError(f"{where}: class {name!r} refers to shape {c['shape']!r}, which 'shapes' does not list")
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and np.isfinite(v)
+
+
+def _validate_lattice_record(meta: Mapping[str, Any], where: str) -> int:
+    """The lattice record: types, a non-degenerate cell, distinct basis sites, the geometry of the
+    registered lattice of that name (if there is one); the supercell fits it. Returns the dimension.
+    """
+    from ..errors import LatticeClosureError
+    from ..lattice import check_cell
+    from ..similarity import check_lattice_label
+
+    lat = meta["lattice"]
+    if not isinstance(lat, Mapping) or any(k not in lat for k in ("name", "dimension", "vectors", "basis")):
+        raise DataError(f"{where}: 'lattice' must be a record with name, dimension, vectors and basis")
+    if not isinstance(lat["name"], str) or not lat["name"]:
+        raise DataError(f"{where}: the lattice name must be a non-empty string, got {lat['name']!r:.40}")
+    dim = lat["dimension"]
+    if isinstance(dim, bool) or not isinstance(dim, int) or dim not in (1, 2, 3):
+        raise DataError(f"{where}: lattice dimension must be 1, 2 or 3, got {dim!r:.40}")
+    try:
+        vec = np.asarray(lat["vectors"], dtype=float)
+        bas = np.asarray(lat["basis"], dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise DataError(f"{where}: lattice record is malformed ({exc})") from None
+    if vec.shape != (dim, dim) or bas.ndim != 2 or bas.shape[1] != dim or bas.shape[0] < 1:
+        raise DataError(
+            f"{where}: lattice record has dimension {dim}, vectors of shape {vec.shape} "
+            f"and basis of shape {bas.shape}, which do not fit together"
+        )
+    try:
+        check_cell(lat["name"], vec, bas)
+    except LatticeClosureError as exc:
+        raise DataError(f"{where}: {exc}") from None
+    check_lattice_label(dict(lat), where, DataError)
+    cell = meta["supercell"]
+    if cell is not None:
+        if (not isinstance(cell, list) or len(cell) != dim
+                or any(isinstance(v, bool) or not isinstance(v, int) or v < 1 for v in cell)):
+            raise DataError(f"{where}: supercell must list {dim} positive integers (one per lattice vector), got {cell!r:.60}")
+        n_sites = meta.get("n_sites")
+        expected = int(np.prod(cell)) * bas.shape[0]
+        if n_sites is not None and n_sites != expected:
+            raise DataError(
+                f"{where}: n_sites = {n_sites!r:.20} does not fit the supercell {cell} of a {bas.shape[0]}-site cell "
+                f"({expected} sites)"
+            )
+    return dim
+
+
+def _validate_optional_fields(meta: Mapping[str, Any], where: str) -> None:
+    """Types of the optional metadata fields readers use (model, seed, n_sites, energy)."""
+    for key in ("model", "backend"):
+        if meta.get(key) is not None and not isinstance(meta[key], str):
+            raise DataError(f"{where}: {key} must be a string or null, got {meta[key]!r:.40}")
+    for key in ("seed", "n_sites"):
+        v = meta.get(key)
+        if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 0):
+            raise DataError(f"{where}: {key} must be a non-negative integer or null, got {v!r:.40}")
+    energy = meta.get("energy")
+    if energy is not None:
+        if not isinstance(energy, Mapping):
+            raise DataError(f"{where}: 'energy' must be a record (with e.g. lower_bound_per_site), got {energy!r:.40}")
+        bound = energy.get("lower_bound_per_site")
+        if bound is not None and not _is_number(bound):
+            raise DataError(f"{where}: energy lower_bound_per_site must be a number or null, got {bound!r:.40}")
 
 
 def _finite(arr: np.ndarray, name: str, where: str) -> None:

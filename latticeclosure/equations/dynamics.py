@@ -7,9 +7,7 @@ that changes the window's pattern, together with its context. The generator
 
 from __future__ import annotations
 
-import json
 import math
-import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -237,21 +235,17 @@ def load_flip_spec(source: str | Path | Mapping[str, Any] | Sequence[Mapping[str
         Unknown states, negative rates, missing keys, unreadable file.
     """
     if isinstance(source, (str, Path)):
+        from ..io.reading import parse_json, parse_toml, read_text
+
         path = Path(source)
-        if path.is_dir():
-            raise FlipSpecError(f"flip spec file {str(path)!r} is a directory, not a file")
-        if not path.is_file():
-            raise FlipSpecError(f"flip spec file {str(path)!r} does not exist")
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise FlipSpecError(f"cannot read flip spec file {str(path)!r}: {exc}") from None
-        try:
-            data: Any = json.loads(text) if path.suffix.lower() == ".json" else tomllib.loads(text)
-        except (json.JSONDecodeError, tomllib.TOMLDecodeError) as exc:
-            raise FlipSpecError(f"flip spec {str(path)!r} is not valid {path.suffix or 'TOML'}: {exc}") from None
-    else:
+        text = read_text(path, what="flip spec file", error=FlipSpecError)
+        where = f"flip spec {str(path)!r}"
+        data: Any = parse_json(text, where, FlipSpecError) if path.suffix.lower() == ".json" else parse_toml(
+            text, where, FlipSpecError)
+    elif isinstance(source, (Mapping, list, tuple)):
         data = source
+    else:
+        raise FlipSpecError(f"a flip spec must be a file name, a mapping or a list of rules, got {type(source).__name__}")
     rules_raw = data.get("rule", data.get("rules")) if isinstance(data, Mapping) else data
     if not isinstance(rules_raw, Sequence) or isinstance(rules_raw, (str, bytes)) or not rules_raw:
         raise FlipSpecError("flip spec must contain a non-empty list of rules under 'rule' (TOML) or 'rules'")
@@ -267,7 +261,10 @@ def load_flip_spec(source: str | Path | Mapping[str, Any] | Sequence[Mapping[str
         for req in ("from", "to", "rate"):
             if req not in raw:
                 raise FlipSpecError(f"{where}: missing '{req}'")
-        src, tgt, cat = str(raw["from"]), str(raw["to"]), raw.get("catalyst")
+        for key in ("from", "to", "catalyst"):
+            if key in raw and raw[key] is not None and not isinstance(raw[key], str):
+                raise FlipSpecError(f"{where}: '{key}' must be a state name (a string), got {raw[key]!r:.40}")
+        src, tgt, cat = raw["from"], raw["to"], raw.get("catalyst")
         for label, state in (("from", src), ("to", tgt)) + ((("catalyst", str(cat)),) if cat is not None else ()):
             if state not in sp:
                 raise FlipSpecError(f"{where}: {label} state {state!r} is not one of the species {sp}")

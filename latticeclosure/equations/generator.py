@@ -317,8 +317,8 @@ def estimated_classes(lattice: Any, q: int, size: int) -> float:
 
 def _check_request(lattice: Any, q: int, window_size: Any, max_window_size: int, max_classes: int) -> int:
     """The window size as an int, refusing requests beyond the limits (with an estimate)."""
-    if isinstance(window_size, bool) or int(window_size) != window_size or window_size < 1:
-        raise SizeLimitError(f"window size must be a positive integer, got {window_size!r}")
+    if isinstance(window_size, bool) or not isinstance(window_size, (int, np.integer)) or window_size < 1:
+        raise SizeLimitError(f"window size must be a positive integer, got {window_size!r:.40}")
     n = int(window_size)
     if n > max_window_size:
         est = estimated_classes(lattice, q, n + 1)
@@ -400,6 +400,7 @@ def generate_equations(
     reactions = sorted((orbits[rid] for rid in used), key=lambda r: r.sort_key)
     _assign_rate_names(reactions, flip_rules is not None, naming_obj)
     rates = _rates(reactions, rules=flip_rules is not None)
+    _check_rate_names(rates, index)
     rid_to_name = {rid: orbits[rid].rate for rid in used}
     window_classes = index.classes_of_size(n)
     var_names = {var for (_, _, var) in contrib}
@@ -429,6 +430,15 @@ def generate_equations(
         reactions=reactions,
         terms=terms,
     )
+
+
+def _check_rate_names(rates: Sequence[Rate], index: ClassIndex) -> None:
+    """Refuse rate names that are class names (rate and class would become one symbol)."""
+    from .dynamics import FlipSpecError
+
+    clash = sorted({r.name for r in rates} & set(index.by_name))
+    if clash:
+        raise FlipSpecError(f"rate name(s) {clash} are also class names on this lattice; rename the rates")
 
 
 def _contributions(index: ClassIndex, lattice: Any, dyn: Any, flip_rules: Any, species: tuple[str, ...], n: int):

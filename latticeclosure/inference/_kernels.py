@@ -1,9 +1,12 @@
 """Compiled kernels of the inference package: the objective F(K) and delayed-rejection chain blocks.
 
 Everything here is ``numba.njit(<explicit signature>, cache=True)``: compiled once per installation
-and loaded from numba's disk cache afterwards. The model's compiled integrator is passed in as a
-*first-class function* (``SOLVE_TYPE``: the ``solve`` of a generated model module), so one kernel
-serves every closed model and nothing is compiled per model here.
+and loaded from numba's disk cache afterwards. :func:`objective_value` takes the model's integrators
+as *first-class functions* (``SOLVE_TYPE``: the ``solve`` of a generated model module;
+``STIFF_SOLVE_TYPE``: its bound Rosenbrock solve), so one kernel serves every closed model; each
+model binds it to its own functions in a small generated module
+(:mod:`latticeclosure.inference.modelkernels`), whose ``objective`` the chain kernel
+:func:`dr_block_model` calls (one pointer call per evaluation).
 
 Random numbers are drawn outside (numpy ``Generator``) in blocks of ``2 d + 2`` uniforms per sample
 — ``[u1 (d), r1, u2 (d), r2]`` — so a chain does not depend on how it is cut into blocks (doubles
@@ -26,11 +29,13 @@ import numpy as np
 from numba import njit, types
 
 from ..closedmodel.dopri import DOPRI5_SIGNATURE
-from ._stiff import RHS_TYPE, rosenbrock23
+from ._stiff import JAC_TYPE, STIFF_SOLVE_TYPE
 
 __all__ = [
     "SOLVE_SIGNATURE",
     "SOLVE_TYPE",
+    "OBJECTIVE_SIGNATURE",
+    "OBJECTIVE_TYPE",
     "LOGP_SIGNATURE",
     "LOGP_TYPE",
     "objective_value",
@@ -59,10 +64,8 @@ _IV = types.int64[::1]
 _I8 = types.int8[::1]
 
 # ------------------------------------------------------------------------------------------ objective
-_OBJECTIVE_ARGS = (
-    SOLVE_TYPE,  # solve: the model's compiled Dormand–Prince wrapper
-    RHS_TYPE,  # rhs: the model's right-hand side (for the stiff fallback)
-    _V,  # x: the rates
+#: The arguments of a model's bound objective ``objective(x, *OBJECTIVE_DATA)``.
+OBJECTIVE_DATA = (
     _V,  # p: work parameter vector (rates, then fixed closure parameters)
     _V,  # t_all: every dataset's time grid, concatenated
     _IV,  # offs: dataset d has records offs[d]:offs[d+1]
@@ -79,13 +82,49 @@ _OBJECTIVE_ARGS = (
     _M,  # qd: data value of each constant per dataset (NaN: not used)
     types.float64,  # alpha
     _IV,  # fails: failure counters
+    _V,  # work: the stiff integrator's work vector (``_stiff.work_size``)
+    _IV,  # iwork: its pivots
 )
+#: ``F = objective(x, *data)`` of one model (its integrators bound).
+OBJECTIVE_SIGNATURE = types.float64(_V, *OBJECTIVE_DATA)
+OBJECTIVE_TYPE = types.FunctionType(OBJECTIVE_SIGNATURE)
 
 
-@njit(types.float64(*_OBJECTIVE_ARGS), cache=True, error_model="numpy")
-def objective_value(solve, rhs, x, p, t_all, offs, y0s, D, W, Fm, gv, out, info, opts, qf, qr, qd, alpha, fails):
-    """F(K) of eq. (17) over all datasets; +inf (and a counted failure) when a solve fails."""
+#: A dataset goes straight to the stiff integrator when ``‖∂f/∂y‖∞ · span`` at its first record
+#: exceeds this: the explicit method would need more than ~2000 steps if the bound were tight (its
+#: stability limit is h·|λ| ≈ 3.3 and ``‖J‖∞ ≥ |λ|``), and trying it first (it detects stiffness
+#: after a hundred steps or more) costs more than the stiff solve saves.
+STIFF_FIRST = 6.6e3
+
+
+@njit(cache=True, error_model="numpy")
+def _jacobian_norm(jac, t, y, p, J):
+    """``‖∂f/∂y‖∞`` (max absolute row sum) at ``y``; inf where the Jacobian is not finite."""
+    jac(t, y, p, J)
+    big = 0.0
+    for i in range(J.shape[0]):
+        row = 0.0
+        for k in range(J.shape[1]):
+            row += abs(J[i, k])
+        if not (row == row):
+            return np.inf
+        if row > big:
+            big = row
+    return big
+
+
+@njit(types.float64(SOLVE_TYPE, STIFF_SOLVE_TYPE, JAC_TYPE, _V, *OBJECTIVE_DATA), cache=True, error_model="numpy")
+def objective_value(solve, stiff_solve, jac, x, p, t_all, offs, y0s, D, W, Fm, gv, out, info, opts, qf, qr, qd, alpha,
+                    fails, work, iwork):
+    """F(K) of eq. (17) over all datasets; +inf (and a counted failure) when a solve fails.
+
+    Each dataset is integrated explicitly (Dormand–Prince) unless the Jacobian at its first record
+    shows it to be stiff (:data:`STIFF_FIRST`); where the explicit method detects stiffness, the
+    Rosenbrock method takes over. The choice depends on K only, so F is a function of K.
+    """
     n_k = x.shape[0]
+    n = y0s.shape[1]
+    J = work[11 * n:11 * n + n * n].reshape((n, n))
     for j in range(n_k):
         p[j] = x[j]
     rtol = opts[0]
@@ -99,12 +138,14 @@ def objective_value(solve, rhs, x, p, t_all, offs, y0s, D, W, Fm, gv, out, info,
         a = offs[d]
         b = offs[d + 1]
         nd = b - a
-        st = solve(t_all[a:b], y0s[d], p, Fm, gv, rtol, atol, 0.0, max_steps, neg_tol, max_value, True, True,
-                   out[0:nd], info)
+        st = 3
+        if _jacobian_norm(jac, t_all[a], y0s[d], p, J) * (t_all[b - 1] - t_all[a]) <= STIFF_FIRST:
+            st = solve(t_all[a:b], y0s[d], p, Fm, gv, rtol, atol, 0.0, max_steps, neg_tol, max_value, True, True,
+                       out[0:nd], info)
         if st == 3:
             # stiff: the L-stable Rosenbrock method instead of ~1e5 explicit steps
-            st = rosenbrock23(rhs, t_all[a:b], y0s[d], p, Fm, gv, rtol, atol, max_steps, neg_tol, max_value,
-                              out[0:nd], info)
+            st = stiff_solve(t_all[a:b], y0s[d], p, Fm, gv, rtol, atol, max_steps, neg_tol, max_value, out[0:nd], info,
+                             work, iwork)
         if st != 0:
             fails[st] += 1
             return np.inf
@@ -238,13 +279,12 @@ _CHAIN_ARGS = (
 )
 
 
-@njit(types.void(*_OBJECTIVE_ARGS, types.float64, *_CHAIN_ARGS), cache=True, error_model="numpy")
-def dr_block_model(solve, rhs, xx, p, t_all, offs, y0s, D, W, Fm, gv, out, info, opts, qf, qr, qd, alpha, fails,
-                   inv_temp, x, cur, L1, L1inv, L2, lower, upper, rand, samples, values, stage, counts, upper_hits,
-                   y1, y2):
+@njit(types.void(OBJECTIVE_TYPE, *OBJECTIVE_DATA, types.float64, *_CHAIN_ARGS), cache=True, error_model="numpy")
+def dr_block_model(objective, p, t_all, offs, y0s, D, W, Fm, gv, out, info, opts, qf, qr, qd, alpha, fails, work, iwork,
+                   inv_temp, x, cur, L1, L1inv, L2, lower, upper, rand, samples, values, stage, counts, upper_hits, y1, y2):
     """``rand.shape[0]`` DR-MH transitions with log π = −F(K)/s (``inv_temp`` = 1/s); values = F.
 
-    ``xx`` is unused (kept so the objective's argument list is passed through unchanged).
+    ``objective(y, p, …)`` is a model's bound F (:mod:`latticeclosure.inference.modelkernels`).
     """
     n = rand.shape[0]
     d = x.shape[0]
@@ -257,7 +297,7 @@ def dr_block_model(solve, rhs, xx, p, t_all, offs, y0s, D, W, Fm, gv, out, info,
         f1 = np.inf
         if _prior_side(y1, lower, upper, counts, upper_hits) == 0:
             counts[7] += 1
-            f1 = objective_value(solve, rhs, y1, p, t_all, offs, y0s, D, W, Fm, gv, out, info, opts, qf, qr, qd, alpha, fails)
+            f1 = objective(y1, p, t_all, offs, y0s, D, W, Fm, gv, out, info, opts, qf, qr, qd, alpha, fails, work, iwork)
             if f1 < np.inf:
                 lp1 = -f1 * inv_temp
         la1 = _log_alpha1(lpx, lp1)
@@ -277,8 +317,8 @@ def dr_block_model(solve, rhs, xx, p, t_all, offs, y0s, D, W, Fm, gv, out, info,
                     counts[6] += 1
                 else:
                     counts[7] += 1
-                    f2 = objective_value(solve, rhs, y2, p, t_all, offs, y0s, D, W, Fm, gv, out, info, opts, qf, qr, qd,
-                                         alpha, fails)
+                    f2 = objective(y2, p, t_all, offs, y0s, D, W, Fm, gv, out, info, opts, qf, qr, qd, alpha, fails, work,
+                                   iwork)
                     if f2 < np.inf:
                         lp2 = -f2 * inv_temp
                         if _accept(rand[s, 2 * d + 1], _log_alpha2(lpx, lp1, lp2)):

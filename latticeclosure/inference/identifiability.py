@@ -107,6 +107,11 @@ class FisherAnalysis:
         A readable basis of the near-null space.
     determined : list of str
         A readable basis of its complement (the combinations the data determine).
+    relative : dict or None
+        The same analysis for relative changes (the Fisher information of ``ln K``,
+        ``diag(K) I diag(K)``), where rates spanning orders of magnitude make the absolute one
+        dominated by units: ``eigenvalues``, ``near_null`` and ``determined`` in ``ln k1 … ln kN``.
+        None unless every component of ``x`` is positive.
     """
 
     parameter_names: list[str]
@@ -117,6 +122,7 @@ class FisherAnalysis:
     null_rtol: float
     near_null: list[str] = field(default_factory=list)
     determined: list[str] = field(default_factory=list)
+    relative: dict[str, Any] | None = None
 
     @property
     def null_space(self) -> np.ndarray:
@@ -143,6 +149,10 @@ class FisherAnalysis:
             "near_null_combinations": list(self.near_null),
             "determined_combinations": list(self.determined),
             "null_fraction_per_rate": self.null_fraction(),
+            "relative": ({"eigenvalues": [float(v) for v in self.relative["eigenvalues"]],
+                          "near_null_combinations": list(self.relative["near_null"]),
+                          "determined_combinations": list(self.relative["determined"])}
+                         if self.relative is not None else None),
         }
 
 
@@ -159,7 +169,20 @@ def fisher_analysis(objective: Any, x: Any, *, temperature: float = 1.0, null_rt
     names = fa.parameter_names
     fa.near_null = [name_combination(r, names) for r in readable_basis(fa.null_space.T)]
     fa.determined = [name_combination(r, names) for r in readable_basis(fa.determined_space.T)]
+    if np.all(x > 0):
+        fa.relative = _split(np.diag(x) @ I @ np.diag(x), [f"ln {n}" for n in names], float(null_rtol))
     return fa
+
+
+def _split(I: np.ndarray, names: Sequence[str], null_rtol: float) -> dict[str, Any]:
+    """Eigenvalues (descending) and readable near-null / determined bases of a symmetric information matrix."""
+    lam, V = np.linalg.eigh(0.5 * (I + I.T))
+    order = np.argsort(lam)[::-1]
+    lam, V = lam[order], V[:, order]
+    cut = null_rtol * max(float(lam[0]), 0.0) if lam.size else 0.0
+    return {"eigenvalues": lam, "eigenvectors": V,
+            "near_null": [name_combination(r, names) for r in readable_basis(V[:, lam <= cut].T)],
+            "determined": [name_combination(r, names) for r in readable_basis(V[:, lam > cut].T)]}
 
 
 @dataclass

@@ -19,8 +19,9 @@
   non-finite value gives ``F = +inf``, counted in :attr:`RateObjective.failures`; never an
   exception.
 
-The value is a compiled kernel (:func:`latticeclosure.inference._kernels.objective_value`) that
-reuses preallocated buffers; the residual Jacobian comes from the forward sensitivity equations
+The value is a compiled kernel (:func:`latticeclosure.inference._kernels.objective_value`, bound to
+the model's functions by :mod:`latticeclosure.inference.modelkernels`) that reuses preallocated
+buffers; the residual Jacobian comes from the forward sensitivity equations
 (:mod:`latticeclosure.inference.sensitivity`).
 """
 
@@ -324,6 +325,11 @@ class RateObjective:
             self._info = np.empty(6)
             o = self.options
             self._opts = np.array([o.rtol, o.atol, float(o.max_steps), o.neg_tol, o.max_value])
+            from ._stiff import allocate_work
+            from .modelkernels import model_kernels
+
+            self._bound = model_kernels(self._compiled)
+            self._work, self._iwork = allocate_work(self._compiled.n_state, n_full)
 
     @property
     def n_parameters(self) -> int:
@@ -339,30 +345,40 @@ class RateObjective:
         return np.full(self.n_parameters, np.inf)
 
     @property
+    def n_residuals(self) -> int:
+        """Residual values that can be nonzero: positive weight, each dataset's first record excluded
+        (the model starts from it), plus the equilibrium-constant terms (the ``n`` of the ``auto``
+        temperature, :mod:`latticeclosure.inference.temperature`)."""
+        n = 0
+        for d in range(len(self.datasets)):
+            a, b = int(self.offsets[d]), int(self.offsets[d + 1])
+            n += int(np.count_nonzero(self.W[a + 1:b] > 0))
+        if len(self.qf):
+            n += int(np.count_nonzero(~np.isnan(self.qd)))
+        return n
+
+    @property
     def failures(self) -> dict[str, int]:
         return {_FAILURE_NAMES[i]: int(c) for i, c in enumerate(self.failures_array) if i and c}
 
     def kernel_arguments(self) -> tuple:
-        """The argument list of the compiled objective after ``x`` (see ``_kernels.objective_value``)."""
+        """The data arguments of the model's bound objective after ``x`` (``_kernels.OBJECTIVE_DATA``)."""
         self._ensure()
         return (self._p, self.t_all, self.offsets, self.y0s, self.D, self.W, self._compiled.F, self._compiled.g,
                 self._out, self._info, self._opts, self.qf, self.qr, self.qd, float(self.options.alpha),
-                self.failures_array)
+                self.failures_array, self._work, self._iwork)
 
     def kernel_functions(self) -> tuple:
-        """The model's compiled ``(solve, rhs)`` handed to the kernels as first-class functions."""
+        """``(objective,)``: the model's bound compiled F (:mod:`latticeclosure.inference.modelkernels`)."""
         self._ensure()
-        mod = self._compiled.module
-        return (mod.solve, mod.rhs)
+        return (self._bound.objective,)
 
     def _stiff_solve(self, t: np.ndarray, y0: np.ndarray, p: np.ndarray, out: np.ndarray) -> int:
-        from ._stiff import rosenbrock23
-
-        mod = self._compiled.module
         o = self.options
         try:
-            return int(rosenbrock23(mod.rhs, t, y0, p, self._compiled.F, self._compiled.g, o.rtol, o.atol,
-                                    int(o.max_steps), o.neg_tol, o.max_value, out, np.empty(6)))
+            return int(self._bound.stiff_solve(t, y0, p, self._compiled.F, self._compiled.g, o.rtol, o.atol,
+                                               int(o.max_steps), o.neg_tol, o.max_value, out, np.empty(6), self._work,
+                                               self._iwork))
         except ArithmeticError:
             return 5
 
@@ -386,7 +402,7 @@ class RateObjective:
         self._ensure()
         v = self._vector(x)
         try:
-            return float(self._kernels.objective_value(*self.kernel_functions(), v, *self.kernel_arguments()))
+            return float(self._bound.objective(v, *self.kernel_arguments()))
         except ArithmeticError:  # generated code dividing by an exact zero (see _stiff): a failed solve
             self.failures_array[6] += 1
             return float("inf")
@@ -459,8 +475,15 @@ class RateObjective:
                               self.options.max_steps)
             except ArithmeticError:
                 st = 5
+            if st == 3:
+                # stiff: the augmented system with the Rosenbrock method
+                try:
+                    st = sm.stiff_solve(self.t_all[a:b].copy(), self.y0s[d], p, self.options.rtol, self.options.atol,
+                                        out, info, self.options.max_steps)
+                except ArithmeticError:
+                    st = 5
             if st != 0:
-                # stiff (or the augmented system failed): differences of the stiff solver's solves
+                # the augmented system failed: differences of the stiff solver's solves
                 res.append(self._stiff_sensitivities(d, p))
                 continue
             vals, sens = sm.split(out)

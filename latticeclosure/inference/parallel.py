@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
+import os
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from typing import Any, Callable, Iterator, Sequence
 
@@ -57,7 +58,12 @@ def local_executor(executor: Executor | None, workers: int) -> Iterator[Executor
     if int(workers) == 1:
         yield InlineExecutor()
         return
-    pool = ProcessPoolExecutor(max_workers=int(workers), mp_context=multiprocessing.get_context("spawn"))
+    from ..simulation.workers import worker_setup
+
+    # the workers follow the package's signal and orphan policy: Ctrl-C goes to the coordinator, and a
+    # worker whose coordinator was killed exits at once
+    pool = ProcessPoolExecutor(max_workers=int(workers), mp_context=multiprocessing.get_context("spawn"),
+                               initializer=worker_setup, initargs=(os.getpid(),))
     try:
         yield pool
     finally:

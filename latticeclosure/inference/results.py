@@ -22,9 +22,9 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import ConfigurationError, DataError
+from ..errors import ConfigurationError
 
-__all__ = ["ClosureInference", "InferenceResult", "save_checkpoint", "load_checkpoint", "SCHEMA"]
+__all__ = ["ClosureInference", "InferenceResult", "save_checkpoint", "load_checkpoint", "check_chain_checkpoint", "SCHEMA"]
 
 SCHEMA = "latticeclosure.infer-summary/1"
 
@@ -39,18 +39,73 @@ def save_checkpoint(path: Path, key: str, state: Any, samples: np.ndarray, value
 
 
 def load_checkpoint(path: Path, key: str) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray]:
-    """``(state, samples, values, stage)`` of a checkpoint; refuses one written with other settings."""
+    """``(state, samples, values, stage)`` of a checkpoint, read through the checked ``.npz`` reader.
+
+    Raises
+    ------
+    CheckpointMismatchError
+        A checkpoint written with other settings or data.
+    CheckpointError
+        An unreadable, truncated or corrupt one.
+    """
+    from ..errors import CheckpointError, CheckpointMismatchError, LatticeClosureError
+    from ..io.npzfile import NpzReader
     from .sampler import ChainState
 
+    with NpzReader(path, "chain checkpoint", CheckpointError, max_ndim=3) as z:
+        for name in ("key", "samples", "values", "stage"):
+            if name not in z:
+                raise CheckpointError(f"chain checkpoint {path} is incomplete: it lacks {name!r}")
+        if z.shape("key") != () or str(z.read("key")) != key:
+            raise CheckpointMismatchError(f"checkpoint {path} was written with different settings or data; "
+                                          "use a new output directory")
+        arrays = z.read_all()
     try:
-        with np.load(path, allow_pickle=False) as z:
-            if str(z["key"]) != key:
-                raise ConfigurationError(f"checkpoint {path} was written with different settings or data; "
-                                         "use a new output directory")
-            state = ChainState.from_arrays(z)
-            return state, z["samples"].copy(), z["values"].copy(), z["stage"].copy()
-    except (OSError, ValueError, KeyError) as exc:
-        raise DataError(f"checkpoint {path} is unreadable: {exc}") from None
+        state = ChainState.from_arrays(arrays)
+    except (LatticeClosureError, KeyError, ValueError, TypeError) as exc:
+        raise CheckpointError(f"chain checkpoint {path} is corrupt: {str(exc)[:120]}") from None
+    return state, arrays["samples"], arrays["values"], arrays["stage"]
+
+
+def check_chain_checkpoint(path: Path, state: Any, fresh: Any, samples: np.ndarray, values: np.ndarray,
+                           stage: np.ndarray, n: int) -> None:
+    """A loaded chain must fit the run: every array of its state shaped like a fresh chain's, at most
+    ``n`` samples done and as many stored, a generator state that restores.
+
+    Raises
+    ------
+    CheckpointError
+    """
+    import json as _json
+
+    from ..errors import CheckpointError
+
+    def bad(what: str) -> CheckpointError:
+        return CheckpointError(f"chain checkpoint {path} is corrupt ({what})")
+
+    for name in fresh.__dataclass_fields__:
+        a, b = getattr(state, name), getattr(fresh, name)
+        if isinstance(b, np.ndarray) and (not isinstance(a, np.ndarray) or a.shape != b.shape or a.dtype.kind != b.dtype.kind):
+            raise bad(f"{name} has shape {getattr(a, 'shape', None)}, expected {b.shape}")
+    k = state.n_done
+    d = fresh.x.shape[0]
+    if not 0 <= k <= n or samples.shape != (k, d) or values.shape != (k,) or stage.shape != (k,):
+        raise bad(f"{k} samples done, arrays of shapes {samples.shape}, {values.shape}, {stage.shape}")
+    if samples.dtype.kind != "f" or values.dtype.kind != "f" or stage.dtype.kind not in "iu":
+        raise bad("arrays of the wrong dtype")
+    try:
+        rng = _json.loads(state.rng_state)
+        ok = isinstance(rng, dict) and set(rng) == set(_json.loads(fresh.rng_state))
+        if ok:
+            np.random.PCG64().state = rng  # restores, or raises for values of the wrong kind
+    except (TypeError, ValueError, KeyError):
+        ok = False
+    if not ok:
+        raise bad("random-generator state")
+
+
+def _setting(value: Any) -> str:
+    return value if isinstance(value, str) else f"{value:g}"
 
 
 def _num(v: Any) -> Any:
@@ -89,6 +144,7 @@ class ClosureInference:
     posterior: dict[str, dict[str, Any]] | None = None
     warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    temperature: Any = None
 
     @classmethod
     def fit(cls, label: str, model: Any, objective: Any, settings: Any, executor: Any) -> "ClosureInference":
@@ -99,8 +155,11 @@ class ClosureInference:
                             log_parameters=settings.log_parameters, executor=executor)
         if not ms.minima:
             raise ConfigurationError(f"[{label}] no local fit reached a finite F (every start failed to solve)")
+        from .temperature import resolve_temperature
+
         best = ms.best.x
-        fisher = fisher_analysis(objective, best, temperature=settings.temperature, null_rtol=settings.null_rtol)
+        temperature = resolve_temperature(settings.temperature, ms.best.F, objective.n_residuals)
+        fisher = fisher_analysis(objective, best, temperature=temperature.value, null_rtol=settings.null_rtol)
         structural = None
         drift: list[dict[str, Any]] = []
         if objective.kind == "rates":
@@ -109,7 +168,19 @@ class ClosureInference:
         profiles = []
         if settings.profiles:
             profiles = [profile_likelihood(objective, best, i) for i in range(objective.n_parameters)]
-        return cls(label, model, objective, ms, fisher, structural, drift, profiles)
+        return cls(label, model, objective, ms, fisher, structural, drift, profiles, temperature=temperature)
+
+    def with_temperature(self, settings: Any) -> "ClosureInference":
+        """The same fits at ``settings.temperature``: Fisher information recomputed, no chains yet."""
+        from .identifiability import drift_comparison, fisher_analysis
+        from .temperature import resolve_temperature
+
+        ms = self.multistart
+        temperature = resolve_temperature(settings.temperature, ms.best.F, self.objective.n_residuals)
+        fisher = fisher_analysis(self.objective, ms.best.x, temperature=temperature.value, null_rtol=settings.null_rtol)
+        drift = drift_comparison(self.model, fisher) if self.objective.kind == "rates" else []
+        return ClosureInference(self.label, self.model, self.objective, ms, fisher, self.structural, drift,
+                                list(self.profiles), temperature=temperature)
 
     # ---------------------------------------------------------------- posterior
     def post_burn_in(self) -> np.ndarray:
@@ -162,6 +233,12 @@ class ClosureInference:
         if fa.near_null:
             parts.append(f"They do not determine {'; '.join(fa.near_null)} (Fisher eigenvalues below "
                          f"{fa.null_rtol:g} of the largest); {', '.join(free)} vary along these directions.")
+        rel = fa.relative
+        if rel is not None and self.objective.kind == "rates":
+            parts.append(f"In relative changes (the Fisher information of ln k) the data determine "
+                         f"{len(rel['determined'])} combination(s)"
+                         + (f" ({'; '.join(rel['determined'])})" if len(rel["determined"]) <= 3 else "")
+                         + (f" and not {'; '.join(rel['near_null'])}" if rel["near_null"] else "") + ".")
         if self.posterior:
             cvs = {n: r["cv"] for n, r in self.posterior.items()}
             well = [n for n, v in cvs.items() if v is not None and math.isfinite(v) and abs(v) < 0.1]
@@ -182,6 +259,7 @@ class ClosureInference:
             "objective": obj.describe(),
             "best": {"F": ms.best.F, "parameters": dict(zip(obj.parameter_names, map(float, ms.best.x)))},
             "n_minima": ms.n_minima,
+            "temperature": self.temperature.to_json() if self.temperature is not None else None,
             "multistart": ms.to_json(),
             "fisher": self.fisher.to_json(),
             "structural": self.structural.to_json() if self.structural is not None else None,
@@ -233,11 +311,11 @@ class InferenceResult:
         lines.append(f"F(K) of eq. (17) (α = {s.alpha:g}, Q_data from {s.q_data}, {s.quadrature} rule), "
                      f"multi-start least squares from {s.n_starts} starts, "
                      + (f"{s.chains} DR-MH chain(s) × {s.samples} samples ({'DRAM' if s.adaptive else 'Algorithm 1'}, "
-                        f"σ1 = {s.sigma1:g}·Y1, σ2 = {s.sigma2:g}·Y1, temperature s = {s.temperature:g})."
+                        f"σ1 = {s.sigma1:g}·Y1, σ2 = {s.sigma2:g}·Y1, temperature s = {_setting(s.temperature)})."
                         if s.method == "mcmc" else "no sampling (method lsq)."))
         lines.append("")
-        lines.append("| closure | best F | distinct minima | acceptance (stage 1 / 2) | max R-hat | min ESS (bulk / tail) |")
-        lines.append("| --- | --- | --- | --- | --- | --- |")
+        lines.append("| closure | best F | distinct minima | temperature s | acceptance (stage 1 / 2) | max R-hat | min ESS (bulk / tail) |")
+        lines.append("| --- | --- | --- | --- | --- | --- | --- |")
         for label, ci in self.closures.items():
             acc = rh = ess = "—"
             if ci.posterior:
@@ -248,11 +326,15 @@ class InferenceResult:
                 et = [r["ess_tail"] for r in ci.posterior.values() if r["ess_tail"] is not None]
                 rh = f"{max(rhs):.3f}" if rhs else "—"
                 ess = f"{min(eb):.0f} / {min(et):.0f}" if eb and et else "—"
-            lines.append(f"| {label} | {ci.multistart.best.F:.6g} | {ci.multistart.n_minima} | {acc} | {rh} | {ess} |")
+            temp = f"{ci.temperature.value:.4g}" if ci.temperature is not None else "—"
+            lines.append(f"| {label} | {ci.multistart.best.F:.6g} | {ci.multistart.n_minima} | {temp} | {acc} | {rh} | {ess} |")
         for label, ci in self.closures.items():
             names = ci.objective.parameter_names
             lines += ["", f"{heading}# {label}", ""]
             lines.append(ci.determined_sentence())
+            if ci.temperature is not None:
+                lines.append("")
+                lines.append(f"Temperature: {ci.temperature.describe()}.")
             lines.append("")
             lines.append("| parameter | best fit | spread over the best minimum | posterior mean | sd | CV | R-hat | ESS bulk | ESS tail |")
             lines.append("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
@@ -288,9 +370,10 @@ class InferenceResult:
     def write(self, out_dir: str | Path) -> dict[str, Path]:
         """``summary.json``, ``report.md``, per-closure fits and chains (``.npz``) and the figures."""
         from ..io.atomic import write_bytes_atomic, write_text_atomic
+        from ..io.outdir import ensure_directory
 
         out = Path(out_dir)
-        (out / "fits").mkdir(parents=True, exist_ok=True)
+        ensure_directory(out / "fits")
         paths: dict[str, Path] = {}
         write_text_atomic(out / "summary.json", json.dumps(self.to_summary(), indent=1, allow_nan=False) + "\n")
         paths["summary"] = out / "summary.json"
@@ -306,7 +389,7 @@ class InferenceResult:
             write_bytes_atomic(out / "fits" / f"{safe}.npz", lambda fh, a=arrays: np.savez(fh, **a))
             paths[f"fits:{label}"] = out / "fits" / f"{safe}.npz"
             if ci.chains is not None:
-                (out / "chains").mkdir(exist_ok=True)
+                ensure_directory(out / "chains")
                 carr = {"parameter_names": np.array(ci.objective.parameter_names), "samples": ci.chains,
                         "F": ci.chain_F, "stage": ci.chain_stage, "burn_in": np.asarray(ci.burn_in)}
                 write_bytes_atomic(out / "chains" / f"{safe}.npz", lambda fh, a=carr: np.savez(fh, **a))

@@ -10,6 +10,7 @@ after each segment when ``out_dir`` is given, and ``resume=True`` continues bit-
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
@@ -25,7 +26,7 @@ import numpy as np
 
 from ..errors import ConfigurationError, OutputDirectoryError
 
-__all__ = ["InferenceSettings", "run_inference", "chain_start"]
+__all__ = ["InferenceSettings", "run_inference", "chain_start", "FIT_SETTINGS"]
 
 SETTINGS_FILE = "inference-run.json"
 
@@ -42,8 +43,9 @@ class InferenceSettings:
         Options of F (:class:`~latticeclosure.inference.objective.ObjectiveOptions`).
     combinations : bool
         Fit linear models in their rate combinations (closed form).
-    temperature : float
-        ``s`` in the likelihood ``exp(−F/s)``.
+    temperature : float or "auto"
+        ``s`` in the likelihood ``exp(−F/s)`` (default 1); ``"auto"``: ``2·F_min/n`` per closed model
+        from its best fit (:mod:`latticeclosure.inference.temperature`).
     n_starts, design, log_parameters : multi-start options.
     samples, chains : int
         Samples per chain and number of chains.
@@ -75,7 +77,7 @@ class InferenceSettings:
     rtol: float = 1e-6
     atol: float = 1e-9
     combinations: bool = True
-    temperature: float = 1.0
+    temperature: float | str = 1.0
     n_starts: int = 8
     design: str = "lhs"
     log_parameters: bool = False
@@ -99,6 +101,10 @@ class InferenceSettings:
             raise ConfigurationError(f"unknown inference settings {sorted(unknown)}")
         if kw.get("variables") is not None:
             kw["variables"] = tuple(kw["variables"])
+        if "temperature" in kw:
+            from .temperature import check_temperature
+
+            kw["temperature"] = check_temperature(kw["temperature"])
         if kw.get("weights") is not None:
             w = kw["weights"]
             kw["weights"] = tuple((str(k), float(v)) for k, v in (w.items() if isinstance(w, Mapping) else w))
@@ -121,7 +127,11 @@ class InferenceSettings:
             posint("burn_in", 0)
             if self.burn_in >= self.samples:
                 raise ConfigurationError(f"burn_in ({self.burn_in}) must be smaller than samples ({self.samples})")
-        for name in ("temperature", "sigma1", "sigma2", "k_max_factor", "null_rtol"):
+        from .temperature import check_temperature
+
+        if check_temperature(self.temperature) != self.temperature:
+            raise ConfigurationError(f"temperature must be a positive number or 'auto', got {self.temperature!r}")
+        for name in ("sigma1", "sigma2", "k_max_factor", "null_rtol"):
             v = getattr(self, name)
             if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
                 raise ConfigurationError(f"{name} must be a positive finite number, got {v!r}")
@@ -197,7 +207,11 @@ def _check_resume(out: Path, digest: dict[str, Any], resume: bool) -> None:
     if path.exists():
         if not resume:
             raise OutputDirectoryError(f"{out} already holds an inference run; pass resume=True (--resume) to continue it or choose another directory")
-        old = json.loads(path.read_text(encoding="utf-8"))
+        from ..io.reading import load_json
+
+        old = load_json(path, what="inference settings", error=OutputDirectoryError)
+        if not isinstance(old, dict):
+            raise OutputDirectoryError(f"{path} is not an inference settings record; use a new output directory")
         diff = sorted(k for k in set(old.get("settings", {})) | set(digest["settings"])
                       if old.get("settings", {}).get(k) != digest["settings"].get(k))
         if old.get("models") != digest["models"]:
@@ -219,6 +233,7 @@ def run_inference(
     resume: bool = False,
     progress: bool | Callable[[str], None] | None = None,
     closure_params: Mapping[str, Any] | None = None,
+    previous: Any = None,
 ) -> Any:
     """Fit, analyse and sample the rate constants of one or several closed models.
 
@@ -238,14 +253,19 @@ def run_inference(
         A progress bar on stderr (None: only when stderr is a terminal); a callable receives log lines.
     closure_params : mapping label → values, optional
         Values of free closure parameters per model.
+    previous : InferenceResult, optional
+        A result for the same models and data whose multi-start fits (and profiles) are reused: only
+        the temperature-dependent parts (Fisher information, chains) are redone — e.g. the same
+        fits sampled at ``temperature="auto"`` after ``temperature=1``. Settings that shape the fits
+        (:data:`FIT_SETTINGS`) must agree.
 
     Returns
     -------
     InferenceResult
     """
+    from ..io.outdir import check_output_name, ensure_directory
+    from ..io.runlock import RunLock
     from .objective import build_objective
-    from .parallel import local_executor
-    from .results import ClosureInference, InferenceResult, load_checkpoint, save_checkpoint
 
     if settings is None:
         settings = InferenceSettings()
@@ -264,21 +284,40 @@ def run_inference(
         cp = (closure_params or {}).get(label)
         objectives[label] = build_objective(model, datasets, settings.objective_options(),
                                             combinations=settings.combinations, closure_params=cp)
-    out = Path(out_dir) if out_dir is not None else None
-    if out is not None:
-        digest = _settings_digest(settings, {k: o.fingerprint() for k, o in objectives.items()})
-        _check_resume(out, digest, resume)
-        (out / "chains").mkdir(parents=True, exist_ok=True)
-        from ..io.atomic import write_text_atomic
+    if previous is not None:
+        _check_previous(previous, settings, objectives)
+    out = check_output_name(out_dir, "output directory") if out_dir is not None else None
+    with contextlib.ExitStack() as held:
+        if out is not None:
+            ensure_directory(out)
+            held.enter_context(RunLock(out, "inference"))
+            digest = _settings_digest(settings, {k: o.fingerprint() for k, o in objectives.items()})
+            _check_resume(out, digest, resume)
+            ensure_directory(out / "chains")
+            from ..io.atomic import write_text_atomic
 
-        write_text_atomic(out / SETTINGS_FILE, json.dumps(digest, indent=1, sort_keys=True) + "\n")
+            write_text_atomic(out / SETTINGS_FILE, json.dumps(digest, indent=1, sort_keys=True) + "\n")
+        return _run_all(models, objectives, settings, executor, out, resume, show_bar, log, previous)
+
+
+def _run_all(models: Mapping[str, Any], objectives: Mapping[str, Any], settings: InferenceSettings,
+             executor: Executor | None, out: Path | None, resume: bool, show_bar: bool,
+             log: Callable[[str], None], previous: Any) -> Any:
+    """:func:`run_inference` once the output directory (if any) is locked."""
+    from .parallel import local_executor
+    from .results import ClosureInference, InferenceResult, load_checkpoint, save_checkpoint
+
     results = {}
     t_start = time.perf_counter()
     with local_executor(executor, settings.workers) as ex:
         for label, obj in objectives.items():
             t0 = time.perf_counter()
-            log(f"inference [{label}]: multi-start least squares from {settings.n_starts} starts")
-            ci = ClosureInference.fit(label, models[label], obj, settings, ex)
+            if previous is not None:
+                log(f"inference [{label}]: the multi-start fits of the previous result, temperature {settings.temperature}")
+                ci = previous[label].with_temperature(settings)
+            else:
+                log(f"inference [{label}]: multi-start least squares from {settings.n_starts} starts")
+                ci = ClosureInference.fit(label, models[label], obj, settings, ex)
             if settings.method == "mcmc":
                 log(f"inference [{label}]: {settings.chains} DR-MH chain(s) of {settings.samples} samples")
                 _run_chains(ci, settings, ex, out, resume, show_bar, save_checkpoint, load_checkpoint)
@@ -288,15 +327,35 @@ def run_inference(
     return InferenceResult(results, settings, time.perf_counter() - t_start)
 
 
+#: Settings that shape the multi-start fits: a result reused through ``previous`` must share them.
+FIT_SETTINGS = ("alpha", "q_data", "variables", "weights", "quadrature", "rtol", "atol", "combinations", "n_starts",
+                "design", "log_parameters", "seed", "profiles")
+
+
+def _check_previous(previous: Any, settings: InferenceSettings, objectives: Mapping[str, Any]) -> None:
+    missing = [k for k in objectives if k not in previous.closures]
+    if missing:
+        raise ConfigurationError(f"the previous inference result has no fits for {missing}; it has {list(previous.closures)}")
+    diff = [k for k in FIT_SETTINGS if getattr(previous.settings, k) != getattr(settings, k)]
+    if diff:
+        raise ConfigurationError(f"the previous inference result was fitted with other settings ({', '.join(diff)})")
+    other = [k for k, o in objectives.items() if previous[k].objective.fingerprint() != o.fingerprint()]
+    if other:
+        raise ConfigurationError(f"the previous inference result was fitted to other models or data ({', '.join(other)})")
+
+
 def _run_chains(ci: Any, settings: InferenceSettings, ex: Executor, out: Path | None, resume: bool, show_bar: bool,
                 save_checkpoint: Callable, load_checkpoint: Callable) -> None:
+    from ..errors import CheckpointError, CheckpointMismatchError
+    from ..simulation.sweep import set_aside
     from .parallel import STREAM_CHAINS, task_seed
+    from .results import check_chain_checkpoint
     from .sampler import acceptance_of, init_chain
 
     obj = ci.objective
     start = chain_start(obj, ci.multistart.best.x, settings)
     ci.start = start
-    inv_temp = 1.0 / settings.temperature
+    inv_temp = 1.0 / ci.temperature.value
     f0 = obj.value(start["x0"])
     lp0 = -f0 * inv_temp
     if not math.isfinite(lp0):
@@ -311,14 +370,25 @@ def _run_chains(ci: Any, settings: InferenceSettings, ex: Executor, out: Path | 
         path = out / "chains" / f"{_safe(ci.label)}_chain{c}.npz" if out is not None else None
         paths.append(path)
         st = None
+        fresh = init_chain(start["x0"], lp0, f0, scales=start["scales"], scales2=start["scales2"],
+                           seed=task_seed(settings.seed, STREAM_CHAINS, c), lower=start["lower"], upper=start["upper"],
+                           adaptive=settings.adaptive, burn_in=burn)
         if path is not None and resume and path.exists():
-            st, s, v, g = load_checkpoint(path, key)
-            k = s.shape[0]
-            samples[c, :k], values[c, :k], stages[c, :k] = s, v, g
+            try:
+                st, s, v, g = load_checkpoint(path, key)
+                check_chain_checkpoint(path, st, fresh, s, v, g, n)
+            except CheckpointMismatchError:
+                raise
+            except CheckpointError as exc:
+                # a corrupt checkpoint costs its chain, not the whole resume
+                moved = set_aside(path)
+                print(f"warning: {exc}; set aside as {moved.name}; chain {c} starts afresh", file=sys.stderr)
+                st = None
+            else:
+                k = s.shape[0]
+                samples[c, :k], values[c, :k], stages[c, :k] = s, v, g
         if st is None:
-            st = init_chain(start["x0"], lp0, f0, scales=start["scales"], scales2=start["scales2"],
-                            seed=task_seed(settings.seed, STREAM_CHAINS, c), lower=start["lower"], upper=start["upper"],
-                            adaptive=settings.adaptive, burn_in=burn)
+            st = fresh
         states.append(st)
     bar = None
     if show_bar:

@@ -327,8 +327,8 @@ def advance_chain(state: ChainState, n: int, evaluator: Any) -> tuple[ChainState
         if kind == "model":
             saved = (st.x.copy(), cur.copy(), st.counts.copy(), st.upper_hits.copy())
             try:
-                _kernels.dr_block_model(*funcs, st.x, *kargs, inv_temp, st.x, cur, st.L1, L1inv, st.L2, st.lower,
-                                        st.upper, rand, out_s, out_v, out_g, st.counts, st.upper_hits, y1, y2)
+                _kernels.dr_block_model(*funcs, *kargs, inv_temp, st.x, cur, st.L1, L1inv, st.L2, st.lower, st.upper, rand,
+                                        out_s, out_v, out_g, st.counts, st.upper_hits, y1, y2)
             except ArithmeticError:
                 # generated model code divided by an exact zero somewhere in this block: redo the block
                 # with the same random numbers, evaluating F one point at a time (a failure is F = +inf)

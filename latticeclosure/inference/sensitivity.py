@@ -3,7 +3,9 @@
 For ``dy/dt = f(y; k)`` the sensitivities obey ``dS/dt = (∂f/∂y) S + ∂f/∂k`` with ``S(0) = 0`` (the
 initial state is the data's first record, independent of ``k``). The augmented system
 ``z = (y, S)`` is integrated with the same compiled Dormand–Prince integrator as the model itself
-(error control on all of ``z``), using the model's compiled ``rhs``, ``jac`` and ``dfdp``.
+(error control on all of ``z``), using the model's compiled ``rhs``, ``jac`` and ``dfdp``; where the
+system is stiff, with the Rosenbrock method of :mod:`latticeclosure.inference._stiff` (``stiff_solve``,
+Jacobian of the augmented system by forward differences).
 
 A small module per model is generated (``<cache>/inference/lcsens_<model key>.py``, written
 atomically) and compiled with ``numba.njit(cache=True)``: the augmented right-hand side calls the
@@ -27,7 +29,7 @@ import numpy as np
 __all__ = ["SensitivityModel", "sensitivity_model", "GENERATOR_VERSION"]
 
 #: Bumped whenever the generated code changes meaning (part of the file name).
-GENERATOR_VERSION = "1"
+GENERATOR_VERSION = "2"
 
 _LOADED: dict[str, "SensitivityModel"] = {}
 _LOCK = threading.Lock()
@@ -44,7 +46,9 @@ import numpy as np
 from numba import njit
 
 from latticeclosure.closedmodel.dopri import DOPRI5_SIGNATURE, RHS_SIGNATURE, as_rhs, dopri5
+from latticeclosure.inference._firstclass import converter
 from latticeclosure.inference._kernels import SOLVE_SIGNATURE
+from latticeclosure.inference._stiff import JAC_SIGNATURE, STIFF_SOLVE_SIGNATURE, rosenbrock23
 
 _model = sys.modules[{module_name!r}]
 _rhs = _model.rhs
@@ -54,6 +58,7 @@ _dfdp = _model.dfdp
 N = {n_state}
 NK = {n_rates}
 NP = {n_param}
+_as_jac = converter(JAC_SIGNATURE)
 
 
 @njit(RHS_SIGNATURE, cache=True, error_model="numpy")
@@ -76,6 +81,18 @@ def aug_rhs(t, z, p, out):
 def solve(t_eval, y0, p, F, g, rtol, atol, h_init, max_steps, neg_tol, max_value, dense, detect_stiff, out, info):
     return dopri5(as_rhs(aug_rhs), t_eval, y0, p, F, g, rtol, atol, h_init, max_steps, neg_tol, max_value, dense,
                   detect_stiff, out, info)
+
+
+@njit(JAC_SIGNATURE, cache=True, error_model="numpy")
+def no_jac(t, z, p, out):
+    # the augmented Jacobian needs second derivatives: not finite, so the stiff solver differentiates aug_rhs
+    out[:, :] = np.nan
+
+
+@njit(STIFF_SOLVE_SIGNATURE, cache=True, error_model="numpy")
+def stiff_solve(t_eval, y0, p, F, g, rtol, atol, max_steps, neg_tol, max_value, out, info, work, iwork):
+    return rosenbrock23(as_rhs(aug_rhs), _as_jac(no_jac), t_eval, y0, p, F, g, rtol, atol, max_steps, neg_tol,
+                        max_value, out, info, work, iwork)
 '''
 
 
@@ -107,6 +124,18 @@ class SensitivityModel:
         # positivity is checked by the value solve; sensitivities are signed
         return int(self.module.solve(t_eval, z0, p, self.F, self.g, float(rtol), float(atol), 0.0, int(max_steps),
                                      np.inf, 1e300, True, True, out, info))
+
+    def stiff_solve(self, t_eval: np.ndarray, y0: np.ndarray, p: np.ndarray, rtol: float, atol: float,
+                    out: np.ndarray, info: np.ndarray, max_steps: int = 100000) -> int:
+        """The same with the Rosenbrock method (for stiff parameter regions); status as :meth:`solve`."""
+        from ._stiff import allocate_work
+
+        n_aug = self.n_state * (1 + self.n_rates)
+        z0 = np.zeros(n_aug)
+        z0[: self.n_state] = y0
+        work, iwork = allocate_work(n_aug, self.F.shape[0])
+        return int(self.module.stiff_solve(t_eval, z0, p, self.F, self.g, float(rtol), float(atol), int(max_steps),
+                                           np.inf, 1e300, out, info, work, iwork))
 
     def split(self, out: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``(values (records, n_full), sensitivities (records, n_full, n_rates))`` from output rows."""

@@ -9,19 +9,36 @@ every file ``0600``.
 A failure of the operating system while writing (no permission, read-only or full file system, a
 file-size limit) becomes :class:`OutputError` — ``cannot write PATH: reason`` — and leaves no
 partial file behind.
+
+What an existing target may be:
+
+* a regular file — replaced (commands ask for ``--overwrite`` first);
+* a symbolic link — the *link* is replaced by a regular file; the file it points to is never written
+  (writing through links would let a link planted in a shared directory redirect results);
+* a directory, a device, a FIFO or a socket — refused (``cannot write PATH: it is a directory`` /
+  ``it is not a regular file``), whatever ``--overwrite`` says.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import tempfile
 from pathlib import Path
 from typing import IO, Any, Callable, Iterator
 
 from ..errors import LatticeClosureError
 
-__all__ = ["OutputError", "atomic_write", "write_bytes_atomic", "write_text_atomic", "write_json_atomic", "file_mode"]
+__all__ = [
+    "OutputError",
+    "atomic_write",
+    "write_bytes_atomic",
+    "write_text_atomic",
+    "write_json_atomic",
+    "file_mode",
+    "check_writable_target",
+]
 
 
 class OutputError(LatticeClosureError):
@@ -34,6 +51,27 @@ def file_mode() -> int:
     mask = os.umask(0o022)
     os.umask(mask)
     return 0o666 & ~mask
+
+
+def check_writable_target(path: str | os.PathLike) -> None:
+    """Refuse a target that :func:`atomic_write` must never replace (see the module documentation).
+
+    Raises
+    ------
+    OutputError
+        ``path`` is a directory, a device, a FIFO or a socket (symbolic links are not followed).
+    """
+    target = Path(path)
+    try:
+        mode = os.lstat(target).st_mode
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise OutputError(f"cannot write {target}: {exc.strerror or exc}") from None
+    if stat.S_ISDIR(mode):
+        raise OutputError(f"cannot write {target}: it is a directory")
+    if not (stat.S_ISREG(mode) or stat.S_ISLNK(mode)):
+        raise OutputError(f"cannot write {target}: it is not a regular file (a device, FIFO or socket)")
 
 
 @contextlib.contextmanager
@@ -51,11 +89,11 @@ def atomic_write(path: str | os.PathLike, mode: str = "wb", encoding: str | None
     Raises
     ------
     OutputError
-        If ``path`` is a directory or the operating system refuses the write.
+        If ``path`` is a directory or another non-regular file, or the operating system refuses the
+        write.
     """
     target = Path(path)
-    if target.is_dir():
-        raise OutputError(f"cannot write {target}: it is a directory")
+    check_writable_target(target)
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     except OSError as exc:

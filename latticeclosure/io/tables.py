@@ -6,7 +6,7 @@ import math
 from collections.abc import Sequence
 from typing import Any, Callable
 
-__all__ = ["format_table", "format_number"]
+__all__ = ["format_table", "format_number", "format_duration"]
 
 
 def format_number(value: Any, digits: int = 3) -> str:
@@ -81,3 +81,14 @@ def format_table(
         if k == 0 and rule:
             lines.append(indent + "  ".join("-" * w for w in widths))
     return "\n".join(lines)
+
+
+def format_duration(seconds: float) -> str:
+    """A rough duration for a message: ``"about 40 s"``, ``"about 12 min"``, ``"about 3.5 h"``."""
+    if seconds < 120:
+        return f"about {seconds:.0f} s"
+    if seconds < 7200:
+        return f"about {seconds / 60:.0f} min"
+    if seconds < 172800:
+        return f"about {seconds / 3600:.1f} h"
+    return f"about {seconds / 86400:.1f} days"

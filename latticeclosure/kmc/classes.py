@@ -12,7 +12,8 @@ Layout (numba arrays, so a run can be checkpointed and resumed bit for bit):
 ``pool`` (P,) int32
     the member lists, key ``k`` owning ``pool[offset[k] : offset[k] + capacity[k]]`` of which the
     first ``count[k]`` entries are its members;
-``offset``, ``capacity``, ``count`` (n_keys,) int64.
+``offset``, ``capacity``, ``count`` (n_keys,) int64
+    per key: where its list starts in ``pool``, its room, its number of members.
 
 Moving a unit between keys is O(1): it leaves its list by swapping with the last member and joins
 the end of the other. (Keys of rate 0 keep lists too: skipping them costs more in branch

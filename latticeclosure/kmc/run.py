@@ -18,8 +18,6 @@ from __future__ import annotations
 import json
 import os
 import time as _time
-import zipfile
-import zlib
 from pathlib import Path
 from typing import Any, Callable
 
@@ -219,21 +217,29 @@ class KMCRun:
         DataError
             Missing, corrupt or truncated file, or one written for another simulation.
         """
+        from ..errors import CheckpointError, CheckpointMismatchError, LatticeClosureError
+        from ..io.npzfile import NpzReader
+        from ..io.reading import parse_json
+
         path = Path(path)
         where = f"checkpoint {path}"
         if not path.is_file():
-            raise DataError(f"{where} does not exist")
-        try:
-            with np.load(path, allow_pickle=False) as z:
-                arrays = {k: np.asarray(z[k]) for k in z.files}
-            meta = json.loads(str(arrays.pop("metadata")))
-        except (zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError, zlib.error) as exc:
-            raise DataError(f"{where} is truncated or corrupt: {exc}") from None
+            raise CheckpointError(f"{where} does not exist")
+        with NpzReader(path, "checkpoint", CheckpointError, max_ndim=2) as z:
+            if "metadata" not in z or z.shape("metadata") != () or z.dtype("metadata").kind not in "US":
+                raise CheckpointError(f"{where} is not a kinetic Monte Carlo checkpoint (no metadata string)")
+            meta = parse_json(str(z.read("metadata")), where, CheckpointError)
+            arrays = z.read_all([k for k in z.names if k != "metadata"])
         if not isinstance(meta, dict) or meta.get("schema") != CHECKPOINT_SCHEMA:
-            raise DataError(f"{where} is not a kinetic Monte Carlo checkpoint (schema {CHECKPOINT_SCHEMA!r})")
+            raise CheckpointError(f"{where} is not a kinetic Monte Carlo checkpoint (schema {CHECKPOINT_SCHEMA!r})")
         if meta.get("spec") != spec.fingerprint() or meta.get("seed") != int(seed) or meta.get("replica") != int(replica):
-            raise DataError(
+            raise CheckpointMismatchError(
                 f"{where} belongs to another simulation (different model, rates, size, times, seed or replica); "
                 "remove it or use another output file"
             )
-        return cls(spec, seed, replica, _restore=arrays)
+        try:
+            return cls(spec, seed, replica, _restore=arrays)
+        except CheckpointError:
+            raise
+        except (LatticeClosureError, KeyError, TypeError, ValueError, IndexError) as exc:
+            raise CheckpointError(f"{where} cannot be resumed: {str(exc)[:160]}") from None

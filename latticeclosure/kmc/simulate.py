@@ -14,6 +14,7 @@ exists resumes from it (a finished one is read back as it is).
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -26,7 +27,8 @@ from .spec import KMCSpec
 if TYPE_CHECKING:  # pragma: no cover
     from ..data import Trajectory
 
-__all__ = ["simulate", "combine", "remove_checkpoints", "replica_checkpoint", "run_replica", "trajectory_metadata", "BACKEND_NAME"]
+__all__ = ["simulate", "combine", "remove_checkpoints", "replica_checkpoint", "run_replica", "trajectory_metadata",
+           "check_simulation_memory", "BACKEND_NAME"]
 
 BACKEND_NAME = "kmc"
 
@@ -50,11 +52,29 @@ def run_replica(spec: KMCSpec, seed: int, replica: int, checkpoint: str | None =
     """
     if checkpoint is not None and not Path(checkpoint).parent.is_dir():
         checkpoint = None  # a worker on a machine without the output's file system runs without one
+    from ..errors import CheckpointError, CheckpointMismatchError
+    from ..simulation.workers import exit_if_orphaned
+
+    run = None
     if checkpoint is not None and Path(checkpoint).exists():
-        run = KMCRun.from_checkpoint(checkpoint, spec, seed, replica)
-    else:
+        try:
+            run = KMCRun.from_checkpoint(checkpoint, spec, seed, replica)
+        except CheckpointMismatchError:
+            raise
+        except CheckpointError as exc:  # a corrupt checkpoint costs its replica, not the whole resume
+            from ..simulation.sweep import set_aside
+
+            moved = set_aside(Path(checkpoint))
+            print(f"warning: {exc}; set aside as {moved.name}; replica {replica} starts afresh", file=sys.stderr)
+    if run is None:
         run = KMCRun(spec, seed, replica)
-    run.run(checkpoint=checkpoint, checkpoint_every=checkpoint_every, progress=progress)
+
+    def report(done: float, total: float) -> None:
+        exit_if_orphaned()  # a worker whose coordinator was killed stops before writing anything
+        if progress is not None:
+            progress(done, total)
+
+    run.run(checkpoint=checkpoint, checkpoint_every=checkpoint_every, progress=report)
     out = run.arrays()
     out["events"] = run.events
     out["classes"] = [c.name for c in run.counter.classes]
@@ -99,6 +119,7 @@ def simulate(
     if isinstance(replicas, bool) or not isinstance(replicas, (int, np.integer)) or replicas < 1:
         raise ConfigurationError(f"the number of replicas must be a positive integer, got {replicas!r}")
     replicas = int(replicas)
+    check_simulation_memory(spec, copies=1 if replicas == 1 and executor is None else min(replicas, os.cpu_count() or 1))
     paths = [replica_checkpoint(checkpoint, r, replicas) for r in range(replicas)]
     if replicas == 1 and executor is None:
         results = [run_replica(spec, seed, 0, None if paths[0] is None else str(paths[0]), checkpoint_every, progress)]
@@ -120,6 +141,29 @@ def simulate(
             run_keyed(session, run_replica, jobs, arrived, describe=lambda r: f"replica {r}")
         results = [finished[r] for r in range(replicas)]  # in replica order, whatever finished first
     return combine(spec, seed, results)
+
+
+#: Memory per lattice site assumed by the estimate before a simulation (configuration, event-class
+#: lists and positions, counting tables; generous for large coordinations).
+BYTES_PER_SITE = 2048
+
+
+def check_simulation_memory(spec: KMCSpec, copies: int = 1) -> None:
+    """Refuse, before anything is allocated, a simulation (``copies`` replicas at once) that needs more
+    memory than the machine has (:func:`latticeclosure.simulation.resources.check_memory`).
+
+    Raises
+    ------
+    ResourceLimitError
+    """
+    from ..simulation.resources import check_memory, estimated_memory
+
+    n_sites = int(np.prod(spec.size)) * len(spec.lattice.basis)
+    n_records = len(spec.record_times())
+    q = len(spec.species)
+    n_classes = sum(q**k for k in range(1, int(spec.max_class_size) + 1))
+    needed = estimated_memory(n_sites, n_records, n_classes, bool(spec.save_configurations), BYTES_PER_SITE, copies)
+    check_memory(needed, f"simulating {copies} replica(s) of {n_sites} sites with {n_records} records")
 
 
 def remove_checkpoints(checkpoint: str | os.PathLike | None, replicas: int) -> None:

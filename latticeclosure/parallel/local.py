@@ -22,7 +22,7 @@ Workers ignore Ctrl-C: the coordinating process receives it and stops them.
 from __future__ import annotations
 
 import multiprocessing
-import signal
+import os
 import sys
 import threading
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
@@ -86,9 +86,13 @@ class _RecordingContext:
         return getattr(self._base, name)
 
 
-def _worker_start(initializer: Callable[..., Any] | None, initargs: tuple) -> None:
-    """Initialiser of every worker: Ctrl-C belongs to the coordinator, then the caller's initialiser."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+def _worker_start(coordinator: int, initializer: Callable[..., Any] | None, initargs: tuple) -> None:
+    """Initialiser of every worker: Ctrl-C belongs to the coordinator, a worker whose coordinator is
+    gone exits (the orphan watchdog of :mod:`latticeclosure.simulation.workers`), then the caller's
+    initialiser."""
+    from ..simulation.workers import worker_setup
+
+    worker_setup(coordinator)
     _WORKER["inside"] = True
     if initializer is not None:
         initializer(*initargs)
@@ -138,7 +142,8 @@ class LocalProcessPool(Executor):
     def _open(self) -> None:
         self._context = _RecordingContext(multiprocessing.get_context(self.start_method))
         self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=self._context,
-                                         initializer=_worker_start, initargs=(self._initializer, self._initargs))
+                                         initializer=_worker_start,
+                                         initargs=(os.getpid(), self._initializer, self._initargs))
         if self.start_method == "fork":
             # every worker is forked now (a fork pool starts all of them at the first submission),
             # while the caller has not yet started threads of its own

@@ -33,9 +33,10 @@ def _new_figure(figsize: tuple[float, float]) -> Any:
 def save_figure(fig: Any, path: str | os.PathLike) -> Path:
     """Write ``fig`` as a PNG atomically (the directory is created if missing)."""
     from ..io import atomic_write
+    from ..io.outdir import ensure_directory
 
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
+    ensure_directory(target.parent)  # a failure is "cannot write PATH: reason", like every writer
     with atomic_write(target, "wb") as fh:
         fig.savefig(fh, format="png", dpi=DPI)
     return target

@@ -1,11 +1,17 @@
 """Figures of the main job's report (the paper's Figs. 2, 8, 11–12 and a Table II-like heat map).
 
 Every function takes plain numpy data — sequences, arrays, dicts of arrays — never project objects,
-so it can be used (and tested) alone. Each draws on a :class:`matplotlib.figure.Figure` with the Agg
-canvas attached explicitly (pyplot and the global backend are never touched, so the functions are safe
-inside Jupyter or a GUI session), writes a PNG at :data:`DPI` dots per inch *atomically* (a temporary
-file in the target directory, then :func:`os.replace`; on failure the previous file is left intact and
-the temporary one removed) and returns the path. The parent directory is created if missing.
+so it can be used (and tested) alone. Each figure has two functions:
+
+* ``draw_*`` draws it and returns the :class:`matplotlib.figure.Figure`, on an Agg canvas attached
+  explicitly (pyplot and the global backend are never touched, so the functions are safe inside
+  Jupyter or a GUI session); what is plotted — every curve's data, axis labels, legend entries — can be
+  read back from it;
+* ``plot_*`` (same arguments plus ``path``) draws and writes the PNG with :func:`save_figure`: at
+  :data:`DPI` dots per inch, *atomically* (a temporary file in the target directory, then
+  :func:`os.replace`; on failure the previous file is left intact and the temporary one removed),
+  creating the parent directory if missing; it returns the path.
+
 matplotlib is imported on the first call, not when this module is imported.
 
 Conventions
@@ -34,6 +40,13 @@ from typing import Any
 import numpy as np
 
 __all__ = [
+    "draw_annealing",
+    "draw_pair_concentrations",
+    "draw_closure_reconstruction",
+    "draw_error_vs_grid",
+    "draw_exponents",
+    "draw_observable",
+    "save_figure",
     "plot_annealing",
     "plot_pair_concentrations",
     "plot_closure_reconstruction",
@@ -83,8 +96,8 @@ _RC = {
 
 
 @contextlib.contextmanager
-def _figure(path: str | os.PathLike, figsize: tuple[float, float]) -> Iterator[Any]:
-    """Yield a constrained-layout Agg figure; save it atomically to ``path`` when the block ends."""
+def _drawing(figsize: tuple[float, float]) -> Iterator[Any]:
+    """Yield a constrained-layout figure on its own Agg canvas, drawn under the report's style."""
     import matplotlib
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
@@ -93,15 +106,35 @@ def _figure(path: str | os.PathLike, figsize: tuple[float, float]) -> Iterator[A
         fig = Figure(figsize=figsize, dpi=DPI, layout="constrained")
         FigureCanvasAgg(fig)
         yield fig
-        _save_atomic(fig, Path(path))
 
 
-def _save_atomic(fig: Any, path: Path) -> None:
+def save_figure(fig: Any, path: str | os.PathLike) -> Path:
+    """Write ``fig`` as a PNG at :data:`DPI` dots per inch, atomically.
+
+    The parent directory is created if missing; on failure the previous file is left intact and the
+    temporary one removed.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        A figure drawn by one of the ``draw_*`` functions (or any figure with a canvas).
+    path : path-like
+        The PNG to write.
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    import matplotlib
+
     from ..io import atomic_write
+    from ..io.outdir import ensure_directory
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_write(path, "wb") as fh:
+    target = Path(path)
+    ensure_directory(target.parent)
+    with matplotlib.rc_context(_RC), atomic_write(target, "wb") as fh:
         fig.savefig(fh, format="png", dpi=DPI)
+    return target
 
 
 def _array(values: Any, name: str) -> np.ndarray:
@@ -226,9 +259,8 @@ def _no_data(ax: Any, text: str = "no finite data") -> None:
 # ---------------------------------------------------------------------------------------- Fig. 2
 
 
-def plot_annealing(
+def draw_annealing(
     runs: Sequence[Mapping[str, Any]],
-    path: str | os.PathLike,
     *,
     title: str | None = "Simulated annealing: temperature and energy per site",
     normalize_time: bool = True,
@@ -237,7 +269,7 @@ def plot_annealing(
     legend_title: str = "grid point",
     temperature_label: str = T_LABEL,
     energy_label: str = E_LABEL,
-) -> Path:
+) -> Any:
     """Temperature and energy per site along the annealing runs, like the paper's Fig. 2.
 
     Two stacked panels sharing the time axis (fraction of the run): T on top, E per site below, one
@@ -249,8 +281,6 @@ def plot_annealing(
         ``{"x": float, "time": array, "temperature": array, "energy": array, "lower_bound": float}``
         (``x`` the grid value, labelled ``grid_name``); ``temperature``, ``energy`` and
         ``lower_bound`` may each be missing or None.
-    path : path-like
-        The PNG to write.
     log_temperature : bool, optional
         Logarithmic T axis (non-positive temperatures are then not drawn). Default: logarithmic when
         every temperature is positive and they span more than a factor 20 (a geometric schedule would
@@ -258,13 +288,14 @@ def plot_annealing(
 
     Returns
     -------
-    pathlib.Path
+    matplotlib.figure.Figure
+        On an Agg canvas of its own (no pyplot); :func:`save_figure` writes it.
     """
     from matplotlib.lines import Line2D
 
     runs = _runs_sorted(runs)
     colours = stoichiometry_colours([r["x"] for r in runs if _finite_x(r["x"])] or [0.0])
-    with _figure(path, (8.8, 6.2)) as fig:
+    with _drawing((8.8, 6.2)) as fig:
         ax_t, ax_e = fig.subplots(2, 1, sharex=True)
         handles, labels = [], []
         any_t = any_e = False
@@ -314,7 +345,33 @@ def plot_annealing(
         _outside_legend(fig, handles, labels, title=legend_title)
         if title:
             fig.suptitle(title)
-    return Path(path)
+    return fig
+
+
+def plot_annealing(
+    runs: Sequence[Mapping[str, Any]],
+    path: str | os.PathLike,
+    *,
+    title: str | None = "Simulated annealing: temperature and energy per site",
+    normalize_time: bool = True,
+    log_temperature: bool | None = None,
+    grid_name: str = "x",
+    legend_title: str = "grid point",
+    temperature_label: str = T_LABEL,
+    energy_label: str = E_LABEL,
+) -> Path:
+    """Draw with :func:`draw_annealing`, then :func:`save_figure` to ``path``.
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    fig = draw_annealing(
+        runs, title=title, normalize_time=normalize_time, log_temperature=log_temperature,
+        grid_name=grid_name, legend_title=legend_title, temperature_label=temperature_label,
+        energy_label=energy_label,
+    )
+    return save_figure(fig, path)
 
 
 def _finite_x(x: Any) -> bool:
@@ -327,16 +384,15 @@ def _finite_x(x: Any) -> bool:
 # ---------------------------------------------------------------------------------------- pairs
 
 
-def plot_pair_concentrations(
+def draw_pair_concentrations(
     runs: Sequence[Mapping[str, Any]],
-    path: str | os.PathLike,
     *,
     classes: Sequence[str] | None = None,
     title: str | None = "Window-class concentrations along the runs",
     normalize_time: bool = True,
     grid_name: str = "x",
     legend_title: str = "grid point",
-) -> Path:
+) -> Any:
     """Concentrations of some classes against time (fraction of the run): one panel per class, one
     line per grid point.
 
@@ -349,7 +405,8 @@ def plot_pair_concentrations(
 
     Returns
     -------
-    pathlib.Path
+    matplotlib.figure.Figure
+        On an Agg canvas of its own (no pyplot); :func:`save_figure` writes it.
     """
     runs = _runs_sorted(runs)
     if classes is None:
@@ -364,7 +421,7 @@ def plot_pair_concentrations(
     colours = stoichiometry_colours([r["x"] for r in runs if _finite_x(r["x"])] or [0.0])
     ncols = min(len(classes), 3)
     nrows = math.ceil(len(classes) / ncols)
-    with _figure(path, (3.5 * ncols + 1.6, 3.3 * nrows + 0.6)) as fig:
+    with _drawing((3.5 * ncols + 1.6, 3.3 * nrows + 0.6)) as fig:
         axes = np.atleast_1d(fig.subplots(nrows, ncols, sharex=True, squeeze=False)).ravel()
         handles, labels = [], []
         for k, cls in enumerate(classes):
@@ -397,7 +454,30 @@ def plot_pair_concentrations(
         _outside_legend(fig, handles, labels, title=legend_title)
         if title:
             fig.suptitle(title)
-    return Path(path)
+    return fig
+
+
+def plot_pair_concentrations(
+    runs: Sequence[Mapping[str, Any]],
+    path: str | os.PathLike,
+    *,
+    classes: Sequence[str] | None = None,
+    title: str | None = "Window-class concentrations along the runs",
+    normalize_time: bool = True,
+    grid_name: str = "x",
+    legend_title: str = "grid point",
+) -> Path:
+    """Draw with :func:`draw_pair_concentrations`, then :func:`save_figure` to ``path``.
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    fig = draw_pair_concentrations(
+        runs, classes=classes, title=title, normalize_time=normalize_time, grid_name=grid_name,
+        legend_title=legend_title,
+    )
+    return save_figure(fig, path)
 
 
 # ---------------------------------------------------------------------------------------- Fig. 8
@@ -463,12 +543,11 @@ def _ylimits(data: np.ndarray, preds: list[np.ndarray], log: bool) -> tuple[floa
     return lo - (pad if lo < 0 else 0.0), hi + pad
 
 
-def plot_closure_reconstruction(
+def draw_closure_reconstruction(
     x: float | None,
     time: Any,
     data: Mapping[str, Any],
     predictions: Mapping[str, Mapping[str, Any]],
-    path: str | os.PathLike,
     classes: Sequence[str] | None = None,
     *,
     title: str | None = None,
@@ -477,7 +556,7 @@ def plot_closure_reconstruction(
     max_markers: int = 35,
     grid_name: str = "x",
     styles: Mapping[str, Mapping[str, Any]] | None = None,
-) -> Path:
+) -> Any:
     """Measured triplet concentrations and each closure's prediction, like the paper's Fig. 8.
 
     One small panel per triplet class (default: the keys of ``data``; with the 16 triangular classes
@@ -502,7 +581,8 @@ def plot_closure_reconstruction(
 
     Returns
     -------
-    pathlib.Path
+    matplotlib.figure.Figure
+        On an Agg canvas of its own (no pyplot); :func:`save_figure` writes it.
     """
     from matplotlib.lines import Line2D
 
@@ -517,7 +597,7 @@ def plot_closure_reconstruction(
     nrows, ncols, positions = _grid(classes)
     n = t.size
     mark = np.unique(np.linspace(0, n - 1, min(n, max(2, max_markers))).round().astype(int)) if n else []
-    with _figure(path, (2.15 * ncols + 0.6, 1.95 * nrows + 0.9)) as fig:
+    with _drawing((2.15 * ncols + 0.6, 1.95 * nrows + 0.9)) as fig:
         axes = fig.subplots(nrows, ncols, squeeze=False)
         used = set(positions)
         for (r, c), cls in zip(positions, classes):
@@ -589,23 +669,50 @@ def plot_closure_reconstruction(
                 title += f" ({_point_label(x, grid_name)})"
         if title:
             fig.suptitle(title)
-    return Path(path)
+    return fig
+
+
+def plot_closure_reconstruction(
+    x: float | None,
+    time: Any,
+    data: Mapping[str, Any],
+    predictions: Mapping[str, Mapping[str, Any]],
+    path: str | os.PathLike,
+    classes: Sequence[str] | None = None,
+    *,
+    title: str | None = None,
+    normalize_time: bool = True,
+    yscale: str = "auto",
+    max_markers: int = 35,
+    grid_name: str = "x",
+    styles: Mapping[str, Mapping[str, Any]] | None = None,
+) -> Path:
+    """Draw with :func:`draw_closure_reconstruction`, then :func:`save_figure` to ``path``.
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    fig = draw_closure_reconstruction(
+        x, time, data, predictions, classes, title=title, normalize_time=normalize_time, yscale=yscale,
+        max_markers=max_markers, grid_name=grid_name, styles=styles,
+    )
+    return save_figure(fig, path)
 
 
 # ---------------------------------------------------------------------------------------- Figs. 11–12
 
 
-def plot_error_vs_grid(
+def draw_error_vs_grid(
     values: Sequence[float],
     errors: Mapping[str, Sequence[float]],
-    path: str | os.PathLike,
     title: str | None = "Closure error E across the grid",
     *,
     ylabel: str = "E (mean J over classes)",
     xlabel: str = "x",
     styles: Mapping[str, Mapping[str, Any]] | None = None,
     markers: Mapping[str, float] | None = None,
-) -> Path:
+) -> Any:
     """E against the grid parameter for each closure, log y axis, like the paper's Figs. 11–12.
 
     ``markers`` maps a closure label to the grid value it was fitted at; that point is drawn as a
@@ -621,7 +728,8 @@ def plot_error_vs_grid(
 
     Returns
     -------
-    pathlib.Path
+    matplotlib.figure.Figure
+        On an Agg canvas of its own (no pyplot); :func:`save_figure` writes it.
     """
     xs = _array(values, "values")
     if xs.size == 0:
@@ -629,7 +737,7 @@ def plot_error_vs_grid(
     labels = list(errors)
     styles = closure_styles(labels, styles)
     order = np.argsort(np.where(np.isfinite(xs), xs, np.inf), kind="stable")
-    with _figure(path, (8.2, 4.9)) as fig:
+    with _drawing((8.2, 4.9)) as fig:
         ax = fig.subplots()
         handles, names = [], []
         any_drawn = False
@@ -673,7 +781,30 @@ def plot_error_vs_grid(
         _outside_legend(fig, handles, names, title="closure")
         if title:
             ax.set_title(title)
-    return Path(path)
+    return fig
+
+
+def plot_error_vs_grid(
+    values: Sequence[float],
+    errors: Mapping[str, Sequence[float]],
+    path: str | os.PathLike,
+    title: str | None = "Closure error E across the grid",
+    *,
+    ylabel: str = "E (mean J over classes)",
+    xlabel: str = "x",
+    styles: Mapping[str, Mapping[str, Any]] | None = None,
+    markers: Mapping[str, float] | None = None,
+) -> Path:
+    """Draw with :func:`draw_error_vs_grid`, then :func:`save_figure` to ``path``.
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    fig = draw_error_vs_grid(
+        values, errors, title, ylabel=ylabel, xlabel=xlabel, styles=styles, markers=markers,
+    )
+    return save_figure(fig, path)
 
 
 # ---------------------------------------------------------------------------------------- Table II
@@ -691,19 +822,18 @@ def _format_exponent(v: float) -> str:
     return f"{v:.2f}"
 
 
-def plot_exponents(
+def draw_exponents(
     table: Sequence[Mapping[str, Any]],
-    path: str | os.PathLike,
     *,
     closures: Sequence[str] | None = None,
     title: str | None = "Fitted power-law closure exponents per class",
     colour_limit: float | None = None,
-) -> Path:
+) -> Any:
     """Heat map of the fitted parameters per triplet class and closure (Table II-like).
 
     Rows are classes, columns the parameters of each closure grouped by closure; every cell is
     annotated with its value (integers shown as such). Colours are symmetric about 0 (RdBu_r) and
-    saturate at ``colour_limit`` (default: the 95th percentile of |value|, at least 1), so a large
+    saturate at ``colour_limit`` (default: the 95th percentile of ``|value|``, at least 1), so a large
     prefactor does not wash out the exponents; missing parameters are grey.
 
     Parameters
@@ -715,7 +845,8 @@ def plot_exponents(
 
     Returns
     -------
-    pathlib.Path
+    matplotlib.figure.Figure
+        On an Agg canvas of its own (no pyplot); :func:`save_figure` writes it.
     """
     from matplotlib.colors import Normalize
 
@@ -752,7 +883,7 @@ def plot_exponents(
     class_names = [str(row.get("class", f"row {i}")) for i, row in enumerate(rows)]
     width = max(6.0, 0.55 * len(columns) + 2.8)
     height = max(3.2, 0.34 * len(rows) + 2.0)
-    with _figure(path, (width, height)) as fig:
+    with _drawing((width, height)) as fig:
         from matplotlib import colormaps
 
         cmap = colormaps["RdBu_r"].with_extremes(bad="0.85")
@@ -791,22 +922,41 @@ def plot_exponents(
         cb.set_label(f"value (colour saturates at ±{vlim:.3g})")
         if title:
             fig.suptitle(title)
-    return Path(path)
+    return fig
+
+
+def plot_exponents(
+    table: Sequence[Mapping[str, Any]],
+    path: str | os.PathLike,
+    *,
+    closures: Sequence[str] | None = None,
+    title: str | None = "Fitted power-law closure exponents per class",
+    colour_limit: float | None = None,
+) -> Path:
+    """Draw with :func:`draw_exponents`, then :func:`save_figure` to ``path``.
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    fig = draw_exponents(
+        table, closures=closures, title=title, colour_limit=colour_limit,
+    )
+    return save_figure(fig, path)
 
 
 # ---------------------------------------------------------------------------------------- dynamics
-def plot_observable(
+def draw_observable(
     time: Any,
     simulated: Any,
     simulated_se: Any,
     curves: Mapping[str, Any],
-    path: str | os.PathLike,
     *,
     ylabel: str = "observable",
     xlabel: str = "time",
     title: str | None = None,
     styles: Mapping[str, Mapping[str, Any]] | None = None,
-) -> Path:
+) -> Any:
     """An observable along a simulation (mean, with a ±2 standard-error band) and along closed models.
 
     Parameters
@@ -819,12 +969,17 @@ def plot_observable(
         Its standard error per record (no band when ``None``).
     curves : dict label -> array
         Each closed model's observable on the same times.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        On an Agg canvas of its own (no pyplot); :func:`save_figure` writes it.
     """
     t = _array(time, "time")
     sim = _series(t, simulated, "simulated")
     labels = list(curves)
     st = closure_styles(labels, styles)
-    with _figure(path, (8.0, 4.6)) as fig:
+    with _drawing((8.0, 4.6)) as fig:
         ax = fig.subplots()
         handles, names = [], []
         if simulated_se is not None:
@@ -843,4 +998,27 @@ def plot_observable(
         _outside_legend(fig, handles, names, title="model")
         if title:
             ax.set_title(title)
-    return Path(path)
+    return fig
+
+
+def plot_observable(
+    time: Any,
+    simulated: Any,
+    simulated_se: Any,
+    curves: Mapping[str, Any],
+    path: str | os.PathLike,
+    *,
+    ylabel: str = "observable",
+    xlabel: str = "time",
+    title: str | None = None,
+    styles: Mapping[str, Mapping[str, Any]] | None = None,
+) -> Path:
+    """Draw with :func:`draw_observable`, then :func:`save_figure` to ``path``.
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    fig = draw_observable(time, simulated, simulated_se, curves, ylabel=ylabel, xlabel=xlabel, title=title,
+                          styles=styles)
+    return save_figure(fig, path)

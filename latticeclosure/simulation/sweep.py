@@ -22,7 +22,6 @@ Example
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import sys
@@ -31,15 +30,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
-from ..errors import ConfigurationError, DataError, LatticeClosureError, OutputDirectoryError
+from ..errors import CheckpointError, ConfigurationError, DataError, LatticeClosureError, OutputDirectoryError
 from ..io.outdir import prepare_output_directory
+from ..io.runlock import RunLock
+from ..progress import get_logger
 from .task import SimulationTask
+from .workers import exit_if_orphaned
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..data import Trajectory
 
-__all__ = ["SweepResult", "run_tasks", "run_sweep", "sweep_tasks", "run_simulation_task", "trajectory_summary",
-           "MANIFEST", "MANIFEST_SCHEMA"]
+__all__ = ["SweepResult", "run_tasks", "run_sweep", "sweep_tasks", "check_tasks", "run_simulation_task",
+           "trajectory_summary", "set_aside", "announce_duration", "MANIFEST", "MANIFEST_SCHEMA"]
 
 MANIFEST = "manifest.json"
 MANIFEST_SCHEMA = "latticeclosure.sweep-manifest/2"
@@ -103,11 +105,43 @@ def run_simulation_task(backend: Any, task: SimulationTask, checkpoint: str | No
     Runs in a worker process of any executor, on any machine: it writes nothing but its own
     checkpoint — and that only where the checkpoint's directory exists (a worker on another machine
     without the shared file system runs without one). The coordinating process writes the result.
+    A checkpoint the backend cannot resume (:class:`~latticeclosure.errors.CheckpointError`: corrupt,
+    truncated, or written for another run) is set aside (:func:`set_aside`) and the task starts
+    afresh. A local worker whose coordinator is gone stops without returning anything.
     """
     t0 = time.perf_counter()
-    usable = checkpoint if checkpoint_every and checkpoint and Path(checkpoint).parent.is_dir() else None
-    traj = backend.run_task(task, checkpoint=usable, checkpoint_every=checkpoint_every or 0.0)
+    usable = Path(checkpoint) if checkpoint_every and checkpoint and Path(checkpoint).parent.is_dir() else None
+
+    def run() -> "Trajectory":
+        return backend.run_task(task, checkpoint=usable, checkpoint_every=checkpoint_every or 0.0,
+                                progress=lambda step, total: exit_if_orphaned())
+
+    try:
+        traj = run()
+    except CheckpointError as exc:
+        if usable is None or not usable.exists():
+            raise
+        moved = set_aside(usable)
+        print(f"warning: {_short(exc)}; set aside as {moved.name}, {task.stem} starts afresh", file=sys.stderr)
+        traj = run()
+    exit_if_orphaned()
     return traj, time.perf_counter() - t0
+
+
+def _short(exc: BaseException, limit: int = 240) -> str:
+    text = " ".join(str(exc).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def set_aside(path: Path) -> Path:
+    """Rename a file that cannot be used (``NAME`` → ``NAME.corrupt``, ``NAME.corrupt-2``, …); return the new path."""
+    target = path.with_name(path.name + ".corrupt")
+    k = 1
+    while target.exists():
+        k += 1
+        target = path.with_name(f"{path.name}.corrupt-{k}")
+    os.replace(path, target)
+    return target
 
 
 def trajectory_summary(traj: "Trajectory", task: SimulationTask, wall: float | None) -> dict[str, Any]:
@@ -136,14 +170,17 @@ def sweep_tasks(
     settings: dict[str, Any] | None = None,
     backend: Any = None,
 ) -> list[SimulationTask]:
-    """The tasks of a one-parameter grid × seeds, sorted by value then seed (duplicates dropped).
+    """The tasks of a one-parameter grid × seeds, sorted by value then seed.
 
     Raises
     ------
     ConfigurationError
-        For no values or seeds, a value that is not a finite number, or a negative or non-integer
-        seed.
+        For no values or seeds, a value that is not a finite number, a negative or non-integer
+        seed, or a value or seed given twice.
     """
+    for what, seq in (("grid values", values), ("seeds", seeds)):
+        if isinstance(seq, (str, bytes)) or not isinstance(seq, Sequence) and not hasattr(seq, "__len__"):
+            raise ConfigurationError(f"the sweep's {what} must be a list, got {type(seq).__name__}")
     if not len(values):
         raise ConfigurationError("the sweep has no grid values")
     if not len(seeds):
@@ -151,6 +188,8 @@ def sweep_tasks(
     for s in seeds:
         if isinstance(s, bool) or not isinstance(s, (int, float)) or not float(s).is_integer() or s < 0:
             raise ConfigurationError(f"seed {s!r} must be a non-negative integer")
+    _refuse_duplicates(values, parameter)
+    _refuse_duplicates(seeds, "seed")
     name = getattr(backend, "name", backend) or ""
     tasks = {
         (float(v), int(s)): SimulationTask(model, {parameter: v}, int(s), size, dict(settings or {}), name)
@@ -160,7 +199,57 @@ def sweep_tasks(
     return [tasks[k] for k in sorted(tasks)]
 
 
-def _check_tasks(backend: Any, tasks: Sequence[SimulationTask]) -> list[SimulationTask]:
+#: Runs estimated to take longer than this many seconds are announced before they start.
+LONG_RUN_SECONDS = 600.0
+
+
+def estimated_duration(backend: Any, tasks: Sequence[SimulationTask], workers: int) -> float | None:
+    """Rough wall time of the tasks on ``workers`` processes, from the backend's optional
+    ``estimate_seconds(task)``; None when the backend gives no estimate."""
+    estimate = getattr(backend, "estimate_seconds", None)
+    if not callable(estimate) or not tasks:
+        return None
+    try:
+        per_task = sorted((float(estimate(t)) for t in tasks), reverse=True)
+    except (LatticeClosureError, TypeError, ValueError, AttributeError):
+        return None
+    lanes = [0.0] * max(1, min(workers, len(per_task)))
+    for seconds in per_task:  # longest first onto the least loaded worker
+        lanes[lanes.index(min(lanes))] += seconds
+    return max(lanes)
+
+
+def announce_duration(backend: Any, tasks: Sequence[SimulationTask], workers: int, label: str = "sweep") -> None:
+    """Say so on stderr, with the estimate, when the tasks will take longer than :data:`LONG_RUN_SECONDS`."""
+    from ..io.tables import format_duration
+
+    seconds = estimated_duration(backend, tasks, workers)
+    if seconds is not None and seconds > LONG_RUN_SECONDS:
+        print(f"notice: this {label} of {len(tasks)} run(s) will take {format_duration(seconds)} on "
+              f"{min(workers, len(tasks))} worker(s) (a rough estimate); finished runs are saved as they "
+              "complete, and an interrupted run continues with --resume", file=sys.stderr)
+
+
+def _refuse_duplicates(values: Sequence[Any], what: str) -> None:
+    seen: set[float] = set()
+    for v in values:
+        try:
+            key = float(v)
+        except (TypeError, ValueError):
+            raise ConfigurationError(f"{what} value {v!r} is not a number") from None
+        if key in seen:
+            raise ConfigurationError(f"{what} {v!r} is given twice; give every value once")
+        seen.add(key)
+
+
+def check_tasks(backend: Any, tasks: Sequence[SimulationTask]) -> list[SimulationTask]:
+    """Every task checked by the backend (defaults filled in); two tasks may not share a file name.
+
+    Raises
+    ------
+    LatticeClosureError
+        A task the backend refuses; ConfigurationError for two grid points with one file name.
+    """
     checked = [backend.check_task(t) for t in tasks]
     stems: dict[str, SimulationTask] = {}
     for t in checked:
@@ -207,11 +296,11 @@ def _finished(out: Path, task: SimulationTask) -> dict[str, Any] | None:
     try:
         traj = Trajectory.load(path)
     except DataError as exc:
-        print(f"warning: {exc}; running {task.filename} again", file=sys.stderr)
+        get_logger("simulation").warning("%s; running %s again", exc, task.filename)
         return None
     recorded = traj.metadata.get("task")
     if recorded != task.to_json():
-        print(f"warning: {path} belongs to another run; running {task.filename} again", file=sys.stderr)
+        get_logger("simulation").warning("%s belongs to another run; running %s again", path, task.filename)
         return None
     return trajectory_summary(traj, task, None)
 
@@ -220,10 +309,9 @@ def _check_resumable(out: Path, parameters: dict[str, Any]) -> None:
     manifest_path = out / MANIFEST
     if not manifest_path.exists():
         return
-    try:
-        old = json.loads(manifest_path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise OutputDirectoryError(f"cannot read {manifest_path}: {exc}") from None
+    from ..io.reading import load_json
+
+    old = load_json(manifest_path, what="sweep manifest", error=OutputDirectoryError)
     previous = old.get("parameters") if isinstance(old, dict) else None
     if previous != parameters:
         previous = previous if isinstance(previous, dict) else {}
@@ -271,7 +359,7 @@ def run_tasks(
     overwrite : bool
         Allow a non-empty ``out_dir`` and replace the sweep's files as new results arrive.
     progress : bool, optional
-        Show a progress bar; default when stderr is a terminal.
+        Show a progress bar; default when stderr is a terminal (see :func:`latticeclosure.progress.progress_enabled`).
     checkpoint_every : float or None, default 60
         Seconds between checkpoints of a running task (``None``: no checkpoints).
     mp_context : str, optional
@@ -287,8 +375,9 @@ def run_tasks(
     Raises
     ------
     OutputDirectoryError
-        ``out_dir`` exists and is not empty without ``resume``/``overwrite``, or ``resume`` finds a
-        manifest of a sweep with other parameters.
+        ``out_dir`` exists and is not empty without ``resume``/``overwrite``, another run holds it
+        (:class:`~latticeclosure.io.runlock.RunLock`), or ``resume`` finds a manifest of a sweep with
+        other parameters.
     LatticeClosureError
         Bad tasks (checked by the backend before anything runs).
     ExecutorError
@@ -301,10 +390,20 @@ def run_tasks(
     if not tasks:
         raise ConfigurationError("the sweep has no tasks")
     workers = int(workers)
-    tasks = sorted(_check_tasks(backend, tasks), key=lambda t: t.sort_key)
+    tasks = sorted(check_tasks(backend, tasks), key=lambda t: t.sort_key)
     model = tasks[0].model
     out = Path(out_dir)
     prepare_output_directory(out, overwrite=overwrite, resume=resume)
+    with RunLock(out, label):
+        return _run_locked(backend, tasks, out, model, resume=resume, progress=progress,
+                           checkpoint_every=checkpoint_every, mp_context=mp_context, label=label, workers=workers,
+                           overwrite=overwrite, executor=executor)
+
+
+def _run_locked(backend: Any, tasks: list[SimulationTask], out: Path, model: Any, *, resume: bool, overwrite: bool,
+                progress: bool | None, checkpoint_every: float | None, mp_context: str | None, label: str,
+                workers: int, executor: Any = None) -> SweepResult:
+    """:func:`run_tasks` once the output directory is locked."""
     parameters = _shared_parameters(tasks)
     summaries: dict[str, dict[str, Any]] = {}
     result = SweepResult(out, list(tasks))
@@ -316,25 +415,35 @@ def run_tasks(
                 summaries[task.filename] = done
                 result.skipped.append(task)
     todo = [t for t in tasks if t.filename not in summaries]
-    for stale in out.glob(".*.tmp"):  # temporary files of writes cut short by an earlier interruption
+    announce_duration(backend, todo, workers, label)
+    for stale in out.glob(".*.tmp"):  # temporary files of writes cut short by an earlier, dead run
         stale.unlink()
+    if overwrite:
+        for task in todo:  # checkpoints of the replaced sweep must not be resumed
+            if (out / task.checkpoint_name).exists():
+                set_aside(out / task.checkpoint_name)
     _write_manifest(out, parameters, tasks, summaries, model)
     if not todo:
         result.summaries.update(summaries)
         return result
 
-    from tqdm import tqdm
+    if not todo:
+        result.summaries.update(summaries)
+        return result
 
     from ..parallel import open_executor
+    from ..progress import progress_bar, progress_enabled
 
-    show = sys.stderr.isatty() if progress is None else bool(progress)
+    show = progress_enabled(progress)
     warm_up = getattr(backend, "warm_up", None)
     before_fork = (lambda: warm_up(todo[0])) if callable(warm_up) else None
     with open_executor(executor, workers=workers, start_method=mp_context, tasks=len(todo),
                        before_fork=before_fork) as session:
-        # the bar after the executor: a forked pool starts its workers before any thread exists
-        bar = (tqdm(total=len(tasks), initial=len(tasks) - len(todo), desc=f"{label} {getattr(model, 'name', '')}",
-                    unit="run", file=sys.stderr) if show else _NoBar())
+        # the bar after the executor: a forked pool starts its workers before any thread exists, and
+        # a hidden bar is no tqdm object at all (even disabled, one starts a monitor thread)
+        bar = (progress_bar(total=len(tasks), initial=len(tasks) - len(todo),
+                            desc=f"{label} {getattr(model, 'name', '')}", unit="run", enabled=True)
+               if show else _NoBar())
 
         def finished(task: SimulationTask, output: tuple["Trajectory", float]) -> None:
             traj, seconds = output

@@ -118,6 +118,9 @@ class StudyContext:
         One-line progress messages.
     executor : ExecutorSession or None
         Where steps run independent tasks (:mod:`latticeclosure.parallel`); ``None``: in this process.
+    options : dict
+        Study options given to the run (``--study-option NAME=VALUE``), name → text; steps read
+        the ones they declare.
     """
 
     model: Any
@@ -138,6 +141,7 @@ class StudyContext:
     files: dict[str, Path] = field(default_factory=dict)
     log: Callable[[str], None] = print
     executor: Any = None
+    options: dict[str, str] = field(default_factory=dict)
 
     # ------------------------------------------------------------------ lookups
     @property

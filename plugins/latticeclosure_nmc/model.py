@@ -36,7 +36,7 @@ def default_schedule() -> Schedule:
     reached the ground-state energy (:func:`latticeclosure_nmc.energy.li_mn_ground_state_energy`) in
     all of 20 seeds at x = 1/3 and 4 seeds at each other stoichiometry of the paper (16 levels of
     400 sweeps missed it in 1 of 6 seeds at x = 1/3: honeycomb domain walls freeze in). About 55
-    million attempted swaps, ~2 s per run on one core.
+    million attempted swaps, a few seconds per run on one core.
     """
     return Schedule.geometric(2.0, 0.03, levels=24, sweeps=1000)
 

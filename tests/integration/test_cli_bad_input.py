@@ -10,23 +10,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import assert_user_error, run_cli
 
 PAIR_CSV = "time,C++,C--,C+-\n0,0.25,0.25,0.25\n1,0.3,0.3,0.2\n"
-
-
-def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "latticeclosure", *args], capture_output=True, text=True, cwd=cwd, timeout=120
-    )
-
-
-def assert_user_error(proc: subprocess.CompletedProcess, *fragments: str) -> None:
-    err = proc.stderr.strip()
-    assert "Traceback" not in err, err
-    assert proc.returncode == 2, (proc.returncode, err)
-    assert len(err.splitlines()) == 1 and err.startswith("error: "), err
-    for frag in fragments:
-        assert frag in err, (frag, err)
 
 
 CASES = {
@@ -82,6 +68,7 @@ NEEDS_DEFAULT_MODEL = {name for name, (args, _) in CASES.items() if args[0] == "
 @pytest.mark.parametrize(
     "name", [pytest.param(n, marks=pytest.mark.nmc) if n in NEEDS_DEFAULT_MODEL else n for n in CASES]
 )
+@pytest.mark.slow
 def test_bad_input_is_a_clean_error(results: dict[str, subprocess.CompletedProcess], name: str) -> None:
     proc = results[name]
     if name == "checkpoint interval negative":  # an argparse usage error: usage line + message, status 2
@@ -126,11 +113,9 @@ def test_fit_refuses_a_lattice_or_species_contradicting_the_data(tmp_path: Path)
     assert_user_error(run_cli("fit", "pairs.npz", "--species", "+", "-", "n", cwd=files), "contradicts")
 
 
+@pytest.mark.slow
 def test_fit_size_beyond_the_data_and_existing_json(tmp_path):
     """--size larger than the data's classes is refused at once; --json never overwrites silently."""
-    import subprocess as sp_
-    import sys as sys_
-
     from latticeclosure.anneal import AnnealBackend, ClusterEnergy, Schedule
     from latticeclosure.model import Model
 
@@ -138,14 +123,12 @@ def test_fit_size_beyond_the_data_and_existing_json(tmp_path):
     model = Model("tri-cli-test", "triangular", ("+", "-"), energy=energy, min_size=4)
     data = tmp_path / "x.npz"
     AnnealBackend("test-anneal", model=model).run(x=0.5, L=12, schedule=Schedule([1.0, 0.3], 5)).save(data)
-    res = sp_.run([sys_.executable, "-m", "latticeclosure", "fit", str(data), "--size", "9"], capture_output=True, text=True, timeout=60)
+    res = run_cli("fit", str(data), "--size", "9")
     assert res.returncode == 2 and "up to size 3" in res.stderr and "Traceback" not in res.stderr
     out = tmp_path / "fit.json"
     out.write_text("keep")
-    res = sp_.run([sys_.executable, "-m", "latticeclosure", "fit", str(data), "--closure", "pair", "--json", str(out)],
-                  capture_output=True, text=True)
+    res = run_cli("fit", str(data), "--closure", "pair", "--json", str(out))
     assert res.returncode == 2 and "--overwrite" in res.stderr and out.read_text() == "keep"
-    res = sp_.run([sys_.executable, "-m", "latticeclosure", "fit", str(data), "--closure", "pair", "--json", str(out), "--overwrite"],
-                  capture_output=True, text=True)
+    res = run_cli("fit", str(data), "--closure", "pair", "--json", str(out), "--overwrite")
     assert res.returncode == 0, res.stderr
     assert out.read_text().lstrip().startswith("{")

@@ -10,19 +10,13 @@ import sys
 import types
 
 import pytest
+from conftest import run_cli
 
 from latticeclosure.cli import Command
 from latticeclosure.cli.main import build_parser, builtin_commands, main
 from latticeclosure.errors import DuplicateNameError, UnknownNameError
 from latticeclosure.hookspecs import hookimpl
 from latticeclosure.registry import get_registry
-
-
-def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    """Run ``python -m latticeclosure ARGS`` in a fresh interpreter."""
-    return subprocess.run(
-        [sys.executable, "-m", "latticeclosure", *args], capture_output=True, text=True, timeout=120
-    )
 
 
 def test_version(capsys):
@@ -176,14 +170,7 @@ def test_broken_plugin_is_one_line_error(tmp_path):
     dist.mkdir()
     (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: typo-plugin\nVersion: 0.1\n")
     (dist / "entry_points.txt").write_text("[latticeclosure]\ntypo = typo_plugin\n")
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(pkg), *sys.path]))
-    result = subprocess.run(
-        [sys.executable, "-m", "latticeclosure", "lattices"],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=tmp_path,
-    )
+    result = run_cli("lattices", env={"PYTHONPATH": os.pathsep.join([str(pkg), *sys.path])}, cwd=tmp_path)
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     message = result.stderr.strip()

@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import pytest
+from conftest import run_cli
 
 from latticeclosure.cli.main import build_parser, main
 
@@ -133,9 +134,6 @@ def test_subprocess_error_and_no_numba_on_start_up():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip().endswith("OK")
-    bad = subprocess.run(
-        [sys.executable, "-m", "latticeclosure", "clusters", "--lattice", "nope", "--max-size", "2"],
-        capture_output=True, text=True, timeout=120,
-    )
+    bad = run_cli("clusters", "--lattice", "nope", "--max-size", "2")
     assert bad.returncode == 2
     assert bad.stderr.startswith("error: unknown lattice 'nope'") and "Traceback" not in bad.stderr

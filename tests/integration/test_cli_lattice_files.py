@@ -28,6 +28,7 @@ def _run(capsys, *args):
     return code, out.out, out.err
 
 
+@pytest.mark.nmc  # eq. (5) with the reference plugin's k1..k8 naming
 def test_structure_file_gives_the_triangular_layer_and_equation_5(capsys):
     code, out, err = _run(
         capsys, "equations", "--structure", str(CIF), "--sites", "Mn,Li", "--layer", "0.5",

@@ -34,6 +34,7 @@ def study_run(tmp_path_factory):
     return out, json.loads((out / "summary.json").read_text())
 
 
+@pytest.mark.slow
 def test_run_writes_report_figures_summary_and_datasets(study_run):
     out, summary = study_run
     values = list(ising_model().study.grid.values)
@@ -54,6 +55,7 @@ def test_run_writes_report_figures_summary_and_datasets(study_run):
     assert "nmc" not in report.lower()
 
 
+@pytest.mark.slow
 def test_pair_approximation_errors_match_an_independent_computation(study_run):
     """E of PA recomputed from the datasets with numpy alone: chain x–y–z ≈ C_xy C_yz / C_y."""
     out, summary = study_run

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import run_cli
 import sympy as sp
 
 from latticeclosure.equations import FlipSpecError, generate_equations
@@ -167,12 +166,8 @@ def test_bad_input(kwargs, error):
     assert str(info.value)
 
 
-def _cli(*args):
-    return subprocess.run([sys.executable, "-m", "latticeclosure", *args], capture_output=True, text=True)
-
-
 def test_cli_prints_equation_5():
-    res = _cli("equations", "--lattice", "triangular", "--species", "+", "-", "--window-size", "2", "--exclude-closed")
+    res = run_cli("equations", "--lattice", "triangular", "--species", "+", "-", "--window-size", "2", "--exclude-closed")
     assert res.returncode == 0, res.stderr
     assert res.stdout.splitlines()[0] == "dC₊₊/dt = 4k1 A₊₋₊ + 2k2 L₊₋₊ − 4k3 A₊₊₋ − 2k4 L₊₊₋"
 
@@ -188,7 +183,7 @@ def test_cli_prints_equation_5():
     ],
 )
 def test_cli_bad_input_exit_2(args, fragment, tmp_path):
-    res = _cli("equations", *args)
+    res = run_cli("equations", *args)
     assert res.returncode == 2
     assert fragment in res.stderr
     assert "Traceback" not in res.stderr
@@ -197,10 +192,10 @@ def test_cli_bad_input_exit_2(args, fragment, tmp_path):
 def test_cli_flip_spec_file(tmp_path):
     spec = tmp_path / "sis.toml"
     spec.write_text('[[rule]]\nfrom = "S"\nto = "I"\nrate = "tau"\ncatalyst = "I"\n\n[[rule]]\nfrom = "I"\nto = "S"\nrate = -2\n')
-    res = _cli("equations", "--lattice", "square", "--species", "S", "I", "--dynamics", "flip", "--flip-spec", str(spec), "--window-size", "1")
+    res = run_cli("equations", "--lattice", "square", "--species", "S", "I", "--dynamics", "flip", "--flip-spec", str(spec), "--window-size", "1")
     assert res.returncode == 2 and "non-negative" in res.stderr
     spec.write_text(spec.read_text().replace("rate = -2", 'rate = "gamma"'))
-    res = _cli("equations", "--lattice", "square", "--species", "S", "I", "--dynamics", "flip", "--flip-spec", str(spec), "--window-size", "1", "--format", "json")
+    res = run_cli("equations", "--lattice", "square", "--species", "S", "I", "--dynamics", "flip", "--flip-spec", str(spec), "--window-size", "1", "--format", "json")
     assert res.returncode == 0, res.stderr
     doc = json.loads(res.stdout)
     assert {r["name"] for r in doc["rates"]} == {"tau", "gamma"}

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
+from conftest import run_cli
 
 from latticeclosure.anneal import AnnealRun, Schedule
 from latticeclosure.counting import shape_embeddings
@@ -84,6 +82,7 @@ def test_cli_anneal_writes_a_dataset_and_refuses_bad_input(tmp_path):
     assert not (tmp_path / "b.npz").exists()
 
 
+@pytest.mark.slow
 def test_cli_anneal_three_species(tmp_path):
     from latticeclosure.cli.main import main
     from latticeclosure.data import Trajectory
@@ -95,9 +94,7 @@ def test_cli_anneal_three_species(tmp_path):
     traj = Trajectory.load(out)
     assert traj.species == ["+", "-", "n"] and traj.metadata["kernel"] == "stencil"
     assert traj.metadata["composition"] == {"+": 32, "-": 19, "n": 13}
-    subprocess_env = dict(os.environ)
-    res = subprocess.run([sys.executable, "-m", "latticeclosure", "anneal", "-x", "0.5", "-L", "3",
-                          "-o", str(tmp_path / "d.npz")], capture_output=True, text=True, env=subprocess_env, timeout=120)
+    res = run_cli("anneal", "-x", "0.5", "-L", "3", "-o", str(tmp_path / "d.npz"))
     assert res.returncode == 2 and "Traceback" not in res.stderr and res.stderr.startswith("error:")
     json.dumps(traj.metadata)
 

@@ -23,6 +23,7 @@ def small_job(tmp_path_factory):
     return out, result
 
 
+@pytest.mark.slow
 def test_outputs_written(small_job):
     out, result = small_job
     for name in ("report.md", "summary.json", "equations.txt", "equations.json", "closed-model-SA.txt"):
@@ -30,11 +31,16 @@ def test_outputs_written(small_job):
     figures = {p.name for p in (out / "figures").glob("*.png")}
     per_point = {f"{kind}-x{tag}.png" for kind in ("closures-vs-data", "closures-vs-pairs", "class-errors")
                  for tag in ("0p33", "0p50")}
-    assert figures == {"annealing.png", "window-concentrations.png", "error-vs-grid.png", "exponents-x0p33.png"} | per_point
+    inference = {f"inference-{kind}-0p33.png" for kind in ("waterfall", "best-fits", "fig14-s1", "fig14-sauto",
+                                                           "fig13-PA-sauto")}
+    assert figures == ({"annealing.png", "window-concentrations.png", "error-vs-grid.png", "exponents-x0p33.png"}
+                       | per_point | inference)
+    assert {p.name for p in (out / "inference").iterdir()} == {"summary-s1.json", "summary-sauto.json"}
     assert len(list((out / "datasets").glob("*.npz"))) == len(XS)
     assert not list(out.rglob("*.tmp*"))  # atomic writes leave nothing behind
 
 
+@pytest.mark.slow
 def test_summary_holds_every_declared_closure(small_job):
     from latticeclosure_nmc.study import nmc_study
 
@@ -54,8 +60,19 @@ def test_summary_holds_every_declared_closure(small_job):
     assert s["fits"] == {"OA-hard": {"at": 0.33}, "OA-soft": {"at": 0.33}}
     assert s["L"] == 12 and s["seeds"] == [0] and s["cv_selection_nested"] is False
     assert s["beats_reference"]["best-cv"] == (s["E_total"]["best-cv"] < s["E_total"]["PA"])
+    # the rate-constant section: PA, the best cross-validated family and SA at x = 1/3, at s = 1 and auto
+    inf = s["inference"]
+    assert inf["at"] == 0.33 and set(inf["temperatures"]) == {"1", "auto"}
+    assert f"best cross-validated family {best}" in inf["closures"]["best-cv"]
+    for key, per in inf["temperatures"].items():
+        assert list(per) == ["PA", "best-cv", "SA"]
+        assert set(per["PA"]["posterior"]) == {f"k{i}" for i in range(1, 9)}
+        assert set(per["SA"]["posterior"]) == {"alpha1", "alpha2"}
+    assert inf["temperatures"]["1"]["PA"]["temperature"] == 1.0
+    assert inf["temperatures"]["auto"]["PA"]["temperature"] < 1e-2
 
 
+@pytest.mark.slow
 def test_report_shows_the_papers_equations_and_the_comparison(small_job):
     out, result = small_job
     text = (out / "report.md").read_text()
@@ -68,6 +85,7 @@ def test_report_shows_the_papers_equations_and_the_comparison(small_job):
             assert f"* {label} " in text
 
 
+@pytest.mark.slow
 def test_used_directory_refused_and_resume_reuses_datasets(small_job):
     out, first = small_job
     with pytest.raises(OutputDirectoryError):

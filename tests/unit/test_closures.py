@@ -205,8 +205,7 @@ def test_interface_parameters_and_expressions():
 
 def test_family_objects_and_options():
     names = [f.name for f in standard_closures()]
-    assert names == ["mean-field", "pair", "kirkwood", "power-law", "pair-corrected", "sparse", "custom"]
-    assert len(set(names)) == len(names)
+    assert sorted(names) == sorted(["mean-field", "pair", "kirkwood", "power-law", "pair-corrected", "sparse", "custom"])
     for f in standard_closures():
         assert f.description
         assert f.configure().name == f.name

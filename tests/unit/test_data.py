@@ -205,11 +205,40 @@ def test_truncated_and_corrupt_files(traj, tmp_path):
 # ---------------------------------------------------------------------------------- CSV
 def test_csv_round_trip_is_exact(traj, tmp_path):
     path = write_csv(traj, tmp_path / "t.csv")
-    text = path.read_text()
-    assert text.startswith("# latticeclosure trajectory") and "\n# metadata: {" in text
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["t.csv", "t.metadata.json"]
+    sidecar = json.loads((tmp_path / "t.metadata.json").read_text())
+    assert sidecar["schema"] == "latticeclosure.trajectory-csv/1" and sidecar["metadata"] == json.loads(json.dumps(traj.metadata))
     back = read_csv(path)
     _same(traj, back, ["step", "time", "temperature", "energy_per_site", "acceptance", "concentrations"])
+    assert back.metadata == traj.metadata
     assert load_trajectory(path).n_records == traj.n_records
+
+
+def test_pandas_reads_the_exported_csv_as_it_is(traj, tmp_path):
+    import pandas as pd  # a test dependency: the [test] extra installs it
+
+    frame = pd.read_csv(write_csv(traj, tmp_path / "t.csv"))
+    assert list(frame.columns) == ["step", "time", "temperature", "energy_per_site", "acceptance", *traj.class_names]
+    assert frame["step"].dtype == np.int64 and np.array_equal(frame["step"].to_numpy(), traj.step)
+    assert np.array_equal(frame["time"].to_numpy(), traj.time)  # 17 significant digits: exact
+    assert np.array_equal(frame[traj.class_names].to_numpy(), traj.concentrations)
+
+
+def test_csv_of_earlier_versions_with_comment_metadata(traj, tmp_path):
+    """Exports used to carry the metadata as '# metadata: {...}' lines above the header; still read."""
+    path = write_csv(traj, tmp_path / "t.csv")
+    (tmp_path / "t.metadata.json").unlink()
+    with pytest.raises(DataError, match="give the lattice and the species"):
+        read_csv(path)
+    old = tmp_path / "old.csv"
+    old.write_text("# latticeclosure trajectory, schema latticeclosure.trajectory/1\n"
+                   f"# metadata: {json.dumps(traj.metadata)}\n" + path.read_text())
+    _same(traj, read_csv(old), ["step", "time", "concentrations"])
+    (tmp_path / "old.metadata.json").write_text('{"schema": "something else"}')
+    _same(traj, read_csv(old), ["step", "time", "concentrations"])  # the file's own lines win
+    (tmp_path / "t.metadata.json").write_text('{"schema": "something else"}')
+    with pytest.raises(DataError, match="expected a JSON object with schema"):
+        read_csv(path)
 
 
 def test_csv_import_from_another_simulator(traj, tmp_path):

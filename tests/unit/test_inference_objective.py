@@ -44,6 +44,7 @@ def test_residual_jacobian_matches_finite_differences(eqs):
     assert np.allclose(g, gfd, rtol=1e-5, atol=1e-10)
 
 
+@pytest.mark.nmc  # the reference plugin's k1..k8 naming and SA preset
 def test_least_squares_recovers_identifiable_combinations(eqs):
     model = close_equations(eqs, "pair")
     data = _synthetic(model, TRUE)
@@ -58,6 +59,7 @@ def test_least_squares_recovers_identifiable_combinations(eqs):
     assert np.max(np.abs(M @ best.x - M @ TRUE) / (M @ TRUE)) < 1e-6
 
 
+@pytest.mark.nmc  # the reference plugin's k1..k8 naming and SA preset
 def test_fisher_null_space_spans_the_unidentifiable_combinations(eqs):
     model = close_equations(eqs, "pair")
     obj = build_objective(model, _synthetic(model, TRUE), {"rtol": 1e-11, "atol": 1e-13})
@@ -66,8 +68,15 @@ def test_fisher_null_space_spans_the_unidentifiable_combinations(eqs):
     null = fa.null_space
     assert null.shape[1] == 4
     assert np.max(principal_angles(null, made)) < 1e-4
+    # in relative changes (ln k) the same directions, rescaled: d ln k = diag(1/K) dk
+    rel = fa.relative
+    lam = rel["eigenvalues"]
+    rel_null = rel["eigenvectors"][:, lam <= 1e-8 * lam[0]]
+    assert rel_null.shape[1] == 4 and len(rel["near_null"]) == 4
+    assert np.max(principal_angles(rel_null, np.diag(1.0 / TRUE) @ made)) < 1e-4
 
 
+@pytest.mark.nmc  # the reference plugin's k1..k8 naming and SA preset
 def test_linear_model_fitted_in_its_combinations(eqs):
     model = close_equations(eqs, "SA")
     rates = np.array([0.3, 0.2, 0.1, 0.05, 0.4, 0.1, 0.2, 0.1])  # alpha1 = 0.45, alpha2 = 0.5

@@ -103,6 +103,7 @@ def test_swap_rate_table_reproduces_the_exact_hierarchy(lattice_name, side, n):
     assert max(abs(v) for v in drift.values()) > 1e-3
 
 
+@pytest.mark.nmc  # uses the reference model
 def test_metropolis_bond_classes_hold_the_exact_energy_changes():
     """Every bond's class (its ΔE) equals the energy change recomputed from scratch."""
     from latticeclosure.anneal.geometry import energy_shape

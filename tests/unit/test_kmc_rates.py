@@ -74,6 +74,7 @@ def test_paper_rates_k1_to_k8_realisable_only_when_all_equal():
         table_from_window_rates(eqs, values)
 
 
+@pytest.mark.nmc  # uses the reference model
 def test_swap_rates_from_values_picks_table_window_rates_or_metropolis():
     from latticeclosure.registry import get_model
 

@@ -56,7 +56,7 @@ def test_every_trajectory_records_its_task(tmp_path):
     assert traj.metadata["task"]["settings"]["schedule"] == SCHED.to_json()
 
 
-def test_resume_skips_finished_runs_and_redoes_missing_corrupt_or_foreign_ones(tmp_path, capsys):
+def test_resume_skips_finished_runs_and_redoes_missing_corrupt_or_foreign_ones(tmp_path, caplog):
     out = tmp_path / "s"
     first = sweep(out)
     reference = {p.name: Trajectory.load(p).concentrations for p in first.paths}
@@ -66,7 +66,9 @@ def test_resume_skips_finished_runs_and_redoes_missing_corrupt_or_foreign_ones(t
     again = sweep(out, resume=True)
     assert {t.filename for t in again.ran} == {missing.filename, corrupt.filename}
     assert [t.filename for t in again.skipped] == [first.tasks[1].filename]
-    assert "running " + corrupt.filename + " again" in capsys.readouterr().err
+    warnings = [r for r in caplog.records if r.name == "latticeclosure.simulation" and r.levelname == "WARNING"]
+    assert any("running " + corrupt.filename + " again" in r.getMessage() for r in warnings)
+    caplog.clear()
     for p in again.paths:
         assert np.array_equal(Trajectory.load(p).concentrations, reference[p.name])
     nothing = sweep(out, resume=True)
@@ -76,7 +78,7 @@ def test_resume_skips_finished_runs_and_redoes_missing_corrupt_or_foreign_ones(t
     foreign.replace(out / first.tasks[2].filename)
     redo = sweep(out, resume=True)
     assert [t.filename for t in redo.ran] == [first.tasks[2].filename]
-    assert "belongs to another run" in capsys.readouterr().err
+    assert any("belongs to another run" in r.getMessage() for r in caplog.records if r.levelname == "WARNING")
 
 
 def test_used_directory_is_refused(tmp_path):

@@ -13,6 +13,7 @@ from .dynamics import DynamicalErrors, WindowClosure
 from .equations import ClosedModels, Equations
 from .errors import ErrorTable, Verdict
 from .exponents import ExponentTables, Identifiability, Sparsify
+from .inference import InferenceUse, InferRates
 from .marginals import MarginalChecks
 from .reconstruction import Reconstructions
 from .runs import RunsOverview
@@ -34,4 +35,6 @@ __all__ = [
     "Identifiability",
     "MarginalChecks",
     "Reconstructions",
+    "InferRates",
+    "InferenceUse",
 ]

@@ -43,7 +43,8 @@ class FitClosures:
             i = context.nearest(use.at)
             context.log(f"      fitting {use.label} at {context.parameter} = {context.grid[i]:g}"
                         + (f" (each of {context.n_seeds} seeds on its own data)" if context.n_seeds > 1 else ""))
-            fits = [calibrate(use.closure, row[i], context.index, **dict(use.options)) for row in context.data]
+            fits = [calibrate(use.closure, row[i], context.index, progress=context.progress, **dict(use.options))
+                    for row in context.data]
             context.fits[use.label] = fits[0]
             context.fits_by_seed[use.label] = fits
             context.record_errors(use.label, [f.closure() for f in fits], use.note, fitted_at=context.grid[i])

@@ -49,10 +49,11 @@ class ExponentTables:
 
     def run(self, context: Any) -> None:
         from ...closures import exponent_table
+        from ...progress import track
 
         context.log(f"      exponent tables at {', '.join(f'{context.parameter} = {context.grid[context.nearest(a)]:g}' for a in self.at)}")
         tables = {}
-        for a in self.at:
+        for a in track(self.at, desc="exponent tables", unit="point", enabled=context.progress):
             i = context.nearest(a)
             tables[context.grid[i]] = exponent_table(context.trajectories[i], context.index, presets=self.presets,
                                                      degree=self.degree, family=self.family)
