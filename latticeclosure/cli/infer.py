@@ -2,7 +2,7 @@
 
 Examples::
 
-    latticeclosure infer runs/x0.33_seed0.npz --closure pair SA --out infer-x033
+    latticeclosure infer runs/x0.33_seed0.npz --closure pair kirkwood --out infer-x033
     latticeclosure infer runs/x0.33_seed0.npz --closure pair-corrected --method lsq --out fit-pc
     latticeclosure infer runs/x0.33_seed0.npz --closure pair --samples 100000 --chains 4 --workers 2 --out paper
     latticeclosure infer runs/x0.33_seed0.npz --closure pair --samples 100000 --out paper --resume
@@ -10,7 +10,7 @@ Examples::
 
 The lattice and species come from the data; the model is the window-method hierarchy of
 ``--window-size`` (default 2) closed with each ``--closure`` (a closure family or preset; a
-parametric family such as ``pair-corrected`` or ``OA-hard`` is first fitted to the same data).
+parametric family such as ``pair-corrected`` or ``power-law`` is first fitted to the same data).
 Writes ``summary.json`` (schema ``latticeclosure.infer-summary/1``), ``report.md``, ``fits/*.npz``,
 ``chains/*.npz`` and ``figures/*.png`` into ``--out``. Bad input: ``error: …`` and exit status 2,
 nothing written.
@@ -56,14 +56,14 @@ class InferCommand:
         "Minimise F(K) of eq. (17) (½∫|C(t;K) − C_data|² dt + α|Q(K) − Q_data|²) from a space-filling "
         "multi-start, analyse which rate combinations the data determine (Fisher information, structural "
         "combinations, drift relations), and sample the posterior ∝ exp(−F/s) with two-stage delayed-"
-        "rejection Metropolis–Hastings (Algorithm 1; --adaptive: DRAM). Linear models (SA) are fitted in "
+        "rejection Metropolis–Hastings (Algorithm 1; --adaptive: DRAM). Linear models are fitted in "
         "their rate combinations from the closed form."
     )
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("data", nargs="+", metavar="DATASET", help="trajectory files (.npz/.json/.csv)")
         parser.add_argument("--closure", nargs="+", required=True, metavar="NAME",
-                            help="closure families or presets (e.g. pair SA OA-hard pair-corrected)")
+                            help="closure families or presets a model declares (e.g. pair kirkwood pair-corrected)")
         parser.add_argument("--window-size", type=_int, default=2, metavar="N", help="window size (default 2)")
         parser.add_argument("--exclude-closed", action="store_true",
                             help="drop outside partners adjacent to another window site (the paper's eq. 5)")
