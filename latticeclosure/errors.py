@@ -30,6 +30,7 @@ __all__ = [
     "CheckpointMismatchError",
     "ResourceLimitError",
     "SteadyStateError",
+    "ExecutorError",
 ]
 
 
@@ -132,3 +133,8 @@ class SteadyStateError(LatticeClosureError):
     """Fixed points, continuation and thresholds: a rate that is not a parameter of the model, an
     empty or reversed range, a model without an absorbing state, a Newton iteration that cannot
     converge, a closure whose limit at an absorbing state does not exist."""
+
+
+class ExecutorError(LatticeClosureError):
+    """Parallel work that cannot run: an executor whose optional dependencies are not installed, a
+    scheduler that cannot be reached, or tasks whose worker processes kept dying (beyond the retries)."""

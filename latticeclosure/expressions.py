@@ -86,7 +86,7 @@ MAX_NODES = 800
 MAX_DEPTH = 60
 #: Largest accepted absolute value of a literal number.
 MAX_CONSTANT = 1e6
-#: Largest accepted |exponent| of a power whose base is a number (``2^1000000`` would be computed).
+#: Largest accepted absolute exponent of a power whose base is a number (``2^1000000`` would be computed).
 MAX_NUMERIC_EXPONENT = 1000
 
 _ALLOWED_BINOPS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow)

@@ -185,6 +185,9 @@ class FitCommand:
         parser.add_argument("--seed", type=int, default=0)
         parser.add_argument("--canonical", choices=("min-norm", "pair"), default="min-norm",
                             help="choice along non-identifiable directions (default min-norm)")
+        from .executor_options import add_executor_arguments
+
+        add_executor_arguments(parser, workers_default="1", what="cross-validation folds (--cv)")
         parser.add_argument("--json", metavar="PATH", help="also write the full result as JSON to PATH")
         parser.add_argument("--overwrite", action="store_true", help="replace an existing --json file")
         parser.add_argument("--format", choices=("table", "json"), default="table")
@@ -290,6 +293,9 @@ class FitCommand:
         from ..protocols import FittableClosure, conforms
         from ..closures.sparse import sparsify
         from ..errors import ClosureError, ConfigurationError
+        from .executor_options import executor_from_arguments
+
+        executor = executor_from_arguments(args, default_workers=1)
 
         for opt, value, ok in (
             ("--seed", args.seed, args.seed >= 0),
@@ -342,7 +348,8 @@ class FitCommand:
             nested = not args.no_nested and len(fams) > 1 and len(datasets) >= 3
             if not args.no_nested and len(fams) > 1 and len(datasets) < 3:
                 text.append("note: the nested selection needs at least three datasets; this one is not nested")
-            cv = cross_validate(fams, datasets, index, args.classes, nested=nested, progress=None, **fit_kw)
+            cv = cross_validate(fams, datasets, index, args.classes, nested=nested, executor=executor, progress=None,
+                                **fit_kw)
             out["cross_validation"] = cv.to_json()
             out["cv_selection_nested"] = nested
             text.append("files: " + ", ".join(files))

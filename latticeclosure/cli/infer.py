@@ -2,14 +2,15 @@
 
 Examples::
 
-    latticeclosure infer runs/x0.33_seed0.npz --closure pair SA --out infer-x033
+    latticeclosure infer runs/x0.33_seed0.npz --closure pair kirkwood --out infer-x033
     latticeclosure infer runs/x0.33_seed0.npz --closure pair-corrected --method lsq --out fit-pc
     latticeclosure infer runs/x0.33_seed0.npz --closure pair --samples 100000 --chains 4 --workers 2 --out paper
     latticeclosure infer runs/x0.33_seed0.npz --closure pair --samples 100000 --out paper --resume
+    latticeclosure infer runs/x0.33_seed0.npz --closure pair --chains 8 --executor dask --scheduler tcp://head:8786 --out big
 
 The lattice and species come from the data; the model is the window-method hierarchy of
 ``--window-size`` (default 2) closed with each ``--closure`` (a closure family or preset; a
-parametric family such as ``pair-corrected`` or ``OA-hard`` is first fitted to the same data).
+parametric family such as ``pair-corrected`` or ``power-law`` is first fitted to the same data).
 Writes ``summary.json`` (schema ``latticeclosure.infer-summary/1``), ``report.md``, ``fits/*.npz``,
 ``chains/*.npz`` and ``figures/*.png`` into ``--out``. Bad input: ``error: …`` and exit status 2,
 nothing written.
@@ -55,14 +56,14 @@ class InferCommand:
         "Minimise F(K) of eq. (17) (½∫|C(t;K) − C_data|² dt + α|Q(K) − Q_data|²) from a space-filling "
         "multi-start, analyse which rate combinations the data determine (Fisher information, structural "
         "combinations, drift relations), and sample the posterior ∝ exp(−F/s) with two-stage delayed-"
-        "rejection Metropolis–Hastings (Algorithm 1; --adaptive: DRAM). Linear models (SA) are fitted in "
+        "rejection Metropolis–Hastings (Algorithm 1; --adaptive: DRAM). Linear models are fitted in "
         "their rate combinations from the closed form."
     )
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("data", nargs="+", metavar="DATASET", help="trajectory files (.npz/.json/.csv)")
         parser.add_argument("--closure", nargs="+", required=True, metavar="NAME",
-                            help="closure families or presets (e.g. pair SA OA-hard pair-corrected)")
+                            help="closure families or presets a model declares (e.g. pair kirkwood pair-corrected)")
         parser.add_argument("--window-size", type=_int, default=2, metavar="N", help="window size (default 2)")
         parser.add_argument("--exclude-closed", action="store_true",
                             help="drop outside partners adjacent to another window site (the paper's eq. 5)")
@@ -82,7 +83,9 @@ class InferCommand:
                             help="likelihood exp(-F/S) (default 1); auto: S = 2 F_min / n from the best fit "
                                  "(n residual values; see docs/inference.md)")
         parser.add_argument("--profiles", action="store_true", help="profile likelihood of every rate")
-        parser.add_argument("--workers", type=_int, default=1, metavar="W", help="local worker processes (default 1)")
+        from .executor_options import add_executor_arguments
+
+        add_executor_arguments(parser, workers_default="1", what="multi-start fits and chain segments")
         parser.add_argument("--seed", type=_int, default=0, metavar="S")
         parser.add_argument("--resume", action="store_true", help="continue the checkpointed chains in --out")
         parser.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -91,6 +94,8 @@ class InferCommand:
     def run(self, args: argparse.Namespace) -> int:
         from ..errors import ConfigurationError, OutputDirectoryError
         from ..inference.run import SETTINGS_FILE, InferenceSettings, run_inference
+        from ..parallel import open_executor
+        from .executor_options import executor_from_arguments
         from ..io.outdir import check_output_name
         from ..io.runlock import RunLock
         from ..simulation.workers import exit_status
@@ -102,10 +107,11 @@ class InferCommand:
         if args.variables is not None and len(set(args.variables)) != len(args.variables):
             raise ConfigurationError("--variables lists a class twice; give every class once")
 
+        executor = executor_from_arguments(args, default_workers=1)
         settings = InferenceSettings.make(
             method=args.method, alpha=args.alpha, q_data=args.q_data, variables=args.variables, n_starts=args.n_starts,
             log_parameters=args.log_parameters, samples=args.samples, chains=args.chains, burn_in=args.burn_in,
-            adaptive=args.adaptive, temperature=args.temperature, profiles=args.profiles, workers=args.workers,
+            adaptive=args.adaptive, temperature=args.temperature, profiles=args.profiles, workers=executor.workers or 1,
             seed=args.seed,
         )
         if args.window_size < 2:
@@ -124,9 +130,9 @@ class InferCommand:
             from ..io.outdir import ensure_directory
 
             ensure_directory(out)
-            with RunLock(out, "infer"):
-                result = run_inference(models, trajectories, settings, out_dir=out, resume=args.resume,
-                                       progress=progress)
+            with RunLock(out, "infer"), open_executor(executor) as session:
+                result = run_inference(models, trajectories, settings, executor=session.executor, out_dir=out,
+                                       resume=args.resume, progress=progress)
                 paths = result.write(out)
         except KeyboardInterrupt as exc:
             import sys

@@ -82,6 +82,9 @@ class KMCCommand:
                             help="record every class of up to N sites, singlets included (default 3)")
         parser.add_argument("--replicas", type=int, default=1, metavar="R", help="independent replicas, run in parallel (default 1)")
         parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+        from .executor_options import add_executor_arguments
+
+        add_executor_arguments(parser, workers_default="the CPU cores, at most one per replica", what="replicas")
         parser.add_argument("-o", "--out", default=None, metavar="FILE.npz",
                             help="output file (default: <model>-seed<seed>.npz in the current directory)")
         parser.add_argument("--save-configurations", action="store_true", help="store the configuration at every record (replica 0)")
@@ -143,8 +146,10 @@ class KMCCommand:
         from ..io.runlock import RunLock
         from ..kmc.simulate import check_simulation_memory, replica_checkpoint
         from ..simulation.workers import exit_status
+        from .executor_options import executor_from_arguments
 
         given = check_output_name(args.out, "--out")
+        executor = executor_from_arguments(args)
         spec = self._spec(args)
         if isinstance(args.replicas, bool) or args.replicas < 1:
             raise ConfigurationError(f"--replicas must be a positive integer, got {args.replicas}")
@@ -171,38 +176,42 @@ class KMCCommand:
         check_simulation_memory(spec, copies=min(args.replicas, os.cpu_count() or 1))
         ensure_directory(out.parent)
         with RunLock(out.parent, "kmc", name=f".{out.name}.lock"):
-            return self._simulate(args, spec, label, out, checkpoint, lines, exit_status)
+            return self._simulate(args, spec, label, out, checkpoint, lines, exit_status, executor)
 
     def _simulate(self, args: argparse.Namespace, spec: Any, label: str, out: Path, checkpoint: Path,
-                  lines: list[str], exit_status: Any) -> int:
+                  lines: list[str], exit_status: Any, executor: Any) -> int:
         from ..kmc.simulate import remove_checkpoints, simulate
+        from ..parallel import open_executor
         from .output import write_json
 
         if args.format != "json":
             for line in lines:
                 print(line)
-        bar = None
-        if sys.stderr.isatty() and not args.no_progress:
-            from tqdm import tqdm
-
-            total = spec.time if args.replicas == 1 else args.replicas
-            bar = tqdm(total=total, unit="t" if args.replicas == 1 else "replica", desc=f"kmc {label}", file=sys.stderr)
+        bars: list[Any] = []
 
         def progress(done: float, total: float) -> None:
-            if bar is not None:
-                bar.update(done - bar.n)
+            if bars:
+                bars[0].update(done - bars[0].n)
 
         try:
-            traj = simulate(spec, args.seed, args.replicas, checkpoint=checkpoint,
-                            checkpoint_every=args.checkpoint_every, progress=progress)
+            with open_executor(executor, tasks=args.replicas) as session:
+                if sys.stderr.isatty() and not args.no_progress:  # after the executor: workers fork first
+                    from tqdm import tqdm
+
+                    total = spec.time if args.replicas == 1 else args.replicas
+                    bars.append(tqdm(total=total, unit="t" if args.replicas == 1 else "replica", desc=f"kmc {label}",
+                                     file=sys.stderr))
+                traj = simulate(spec, args.seed, args.replicas, checkpoint=checkpoint.absolute(),
+                                checkpoint_every=args.checkpoint_every, progress=progress,
+                                executor=None if session.runs_inline else session)
         except KeyboardInterrupt as exc:
-            if bar is not None:
+            for bar in bars:
                 bar.close()
             how = "terminated" if getattr(exc, "signum", None) else "interrupted"
             print(f"{how}; the checkpoints next to {out} keep the run so far (continue with the same command "
                   "and --resume)", file=sys.stderr)
             return exit_status(exc)
-        if bar is not None:
+        for bar in bars:
             bar.close()
         traj.save(out)
         remove_checkpoints(checkpoint, args.replicas)

@@ -32,7 +32,10 @@ class RunCommand:
                            "as mean ± standard error over them")
         parser.add_argument("--grid", "--stoichiometries", dest="grid", type=float, nargs="+", metavar="VALUE",
                             help="grid values (stoichiometries for composition-conserving models; default: the study's)")
-        parser.add_argument("--workers", type=int, default=None, help="parallel simulations (default: CPU cores)")
+        from .executor_options import add_executor_arguments
+
+        add_executor_arguments(parser, workers_default="the CPU cores, at most one per simulation",
+                               what="simulations and cross-validation folds")
         group = parser.add_mutually_exclusive_group()
         group.add_argument("--overwrite", action="store_true", help="reuse a non-empty output directory, replacing results")
         group.add_argument("--resume", action="store_true", help="continue an interrupted run in DIR, keeping finished datasets")
@@ -49,10 +52,10 @@ class RunCommand:
         from ..io.outdir import check_output_name, default_output_directory
         from ..simulation.workers import exit_status
         from ..study import run_study
+        from .executor_options import executor_from_arguments
 
         given = check_output_name(args.out, "--out")
-        if args.workers is not None and args.workers < 1:
-            raise LatticeClosureError(f"--workers must be at least 1, got {args.workers}")
+        executor = executor_from_arguments(args)
         if args.seed is not None and args.seed < 0:
             raise LatticeClosureError(f"--seed must be a non-negative integer, got {args.seed}")
         if args.size is not None and args.size < 1:
@@ -75,7 +78,7 @@ class RunCommand:
                 seeds=args.seeds,
                 values=args.grid,
                 nested=True if args.nested else None,
-                workers=args.workers,
+                executor=executor,
                 overwrite=args.overwrite,
                 resume=args.resume,
                 progress=False if args.no_progress else None,

@@ -9,20 +9,21 @@ import time
 from pathlib import Path
 
 from .anneal import add_model_arguments, add_run_arguments, resolve_backend_and_model, schedule_from_args
+from .executor_options import add_executor_arguments, executor_from_arguments
 
 __all__ = ["COMMAND", "SweepCommand"]
 
 
 class SweepCommand:
-    """Run the annealer over stoichiometries × seeds on the local cores; resumable."""
+    """Run the annealer over stoichiometries × seeds on the local cores or a Dask cluster; resumable."""
 
     name = "sweep"
     help = "anneal a model at many stoichiometries and seeds in parallel (resumable)"
     description = (
-        "Run one annealing job per stoichiometry and seed on the local cores and save every "
-        "trajectory into the output directory as soon as it finishes, with a manifest.json. An "
-        "interrupted sweep loses no finished result: continue it with --resume. By default the "
-        "model's stoichiometries and seed 0."
+        "Run one annealing job per stoichiometry and seed on the local cores (or a Dask cluster: "
+        "--executor) and save every trajectory into the output directory as soon as it finishes, with "
+        "a manifest.json. An interrupted sweep loses no finished result: continue it with --resume. "
+        "By default the model's stoichiometries and seed 0."
     )
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
@@ -31,8 +32,8 @@ class SweepCommand:
         parser.add_argument("--seeds", nargs="+", type=int, default=[0], metavar="S", help="seeds (default 0)")
         add_model_arguments(parser)
         add_run_arguments(parser)
-        parser.add_argument("-j", "--workers", type=int, default=None,
-                            help=f"worker processes (default: all local cores, here {os.cpu_count()})")
+        add_executor_arguments(parser, workers_default=f"all local cores, here {os.cpu_count()}", what="simulations",
+                               short_workers=True)
         parser.add_argument("-o", "--out", default=None, metavar="DIR",
                             help="output directory (default: a new time-stamped sweep-<model>-<time> directory)")
         group = parser.add_mutually_exclusive_group()
@@ -52,9 +53,7 @@ class SweepCommand:
         given = check_output_name(args.out, "--out")
         backend, model = resolve_backend_and_model(args)
         schedule = schedule_from_args(args, model)
-        workers = args.workers if args.workers is not None else (os.cpu_count() or 1)
-        if workers < 1:
-            raise ConfigurationError(f"--workers must be at least 1, got {workers}")
+        executor = executor_from_arguments(args)
         out = given if given is not None else Path(f"sweep-{model.name}-{time.strftime('%Y%m%d-%H%M%S')}")
         if args.resume and not out.exists():
             raise ConfigurationError(f"--resume: output directory {out} does not exist")
@@ -63,7 +62,7 @@ class SweepCommand:
                         "save_configurations": args.save_configurations}
             result = run_sweep(
                 model, args.x, args.seeds, args.size,
-                out_dir=out, backend=backend, settings=settings, workers=workers, resume=args.resume,
+                out_dir=out, backend=backend, settings=settings, executor=executor, resume=args.resume,
                 overwrite=args.overwrite, progress=False if args.no_progress else None,
                 checkpoint_every=args.checkpoint_every,
             )

@@ -27,7 +27,7 @@ from .calibration import format_rows, resolve_closure, target_classes
 from .dataset import as_datasets
 from .evaluation import evaluate
 
-__all__ = ["CrossValidation", "cross_validate"]
+__all__ = ["CrossValidation", "cross_validate", "run_fold", "FoldOutcome"]
 
 
 @dataclass
@@ -121,6 +121,7 @@ def cross_validate(
     normalisation: str = "all",
     rescale_time: bool = True,
     extra: str = "error",
+    executor: Any = None,
     progress: bool | None = False,
     **fit_kwargs: Any,
 ) -> CrossValidation:
@@ -138,8 +139,12 @@ def cross_validate(
     nested : bool
         Also select the family by an inner cross-validation in every outer fold (the inner loop
         never sees the outer held-out group).
+    executor : ExecutorSpec, ExecutorSession or concurrent.futures.Executor, optional
+        Runs the folds — every outer fold and, with ``nested``, every inner fold is an independent
+        task (:mod:`latticeclosure.parallel`); default: one after the other in this process. The
+        result is the same whatever runs it.
     progress : bool, optional
-        A progress bar over the outer folds × closures (``None``: when stderr is a terminal; see
+        A progress bar over the folds (outer and inner) (``None``: when stderr is a terminal; see
         :func:`latticeclosure.progress.progress_enabled`). Default off.
     **fit_kwargs
         Passed to :func:`~latticeclosure.closures.calibrate` (``n_starts``, ``seed`` …).
@@ -158,36 +163,95 @@ def cross_validate(
     if nested and len(order) < 3:
         raise DataError("nested cross-validation needs at least three groups (two to cross-validate inside)")
     cls_names = target_classes(index, datasets, classes)
-    folds, fits = [], {n: [] for n in names}
-    selection: list[dict[str, Any]] | None = [] if nested else None
-    bar = progress_bar(total=len(order) * len(fams), desc="cross-validation", unit="fit", enabled=progress)
+    fitted = [conforms(fam, FittableClosure) and not _fully_pinned(fam, cls_names, index) for fam in fams]
+
+    # Every fold is a task: the outer fold of group g trains on every other group and is evaluated
+    # on g; with nested, the inner fold (g, h) trains on every group but g and h and is evaluated on
+    # h. Keys are the held-out groups, so the result never depends on which task finishes first.
+    jobs: list[tuple[Hashable, tuple]] = []
     for g in order:
-        held = [d for d, lab in zip(datasets, labels) if lab == g]
-        train = [d for d, lab in zip(datasets, labels) if lab != g]
-        train_groups = [lab for lab in labels if lab != g]
-        closures = {}
-        for fam in fams:
-            if conforms(fam, FittableClosure) and not _fully_pinned(fam, cls_names, index):
-                res = calibration.calibrate(fam, train, index, cls_names, **fit_kwargs)
-                closures[fam.name] = res.closure()
-                fits[fam.name].append(res)
-            else:
-                closures[fam.name] = fam
-            bar.set_postfix_str(f"{fam.name}, without {held[0].name}{' …' if len(held) > 1 else ''}")
-            bar.update(1)
-        for d in held:
-            E, J, neg = {}, {}, {}
-            for name, closure in closures.items():
-                ev = evaluate(closure, d, index, cls_names)
-                J[name], E[name], neg[name] = ev.J[d.name], ev.E[d.name], ev.negative[d.name]
-            folds.append({"held_out": d.name, "group": g, "x": d.x, "E": E, "J": J, "negative": neg})
-        if selection is not None:
-            inner = cross_validate(fams, train, index, cls_names, groups=train_groups, normalisation="none",
-                                   rescale_time=False, extra="ignore", **fit_kwargs)
-            totals = inner.totals()
+        jobs.append(((g,), _fold_args(fams, fitted, datasets, labels, {g}, g, index, cls_names, fit_kwargs)))
+    if nested:
+        for g in order:
+            for h in order:
+                if h != g:
+                    jobs.append(((g, h), _fold_args(fams, fitted, datasets, labels, {g, h}, h, index, cls_names,
+                                                    fit_kwargs)))
+    outcome: dict[Hashable, FoldOutcome] = {}
+    from ..parallel import open_executor, run_keyed
+
+    bar = progress_bar(total=len(jobs), desc="cross-validation", unit="fold", enabled=progress)
+
+    def finished(key: Hashable, result: FoldOutcome) -> None:
+        outcome[key] = result
+        bar.update(1)
+
+    try:
+        with open_executor(executor, tasks=len(jobs)) as session:
+            run_keyed(session, run_fold, jobs, finished,
+                      describe=lambda key: "cross-validation fold holding out " + " then ".join(map(str, key[::-1])))
+    finally:
+        bar.close()
+
+    folds, fits = [], {n: [] for n in names}
+    for g in order:
+        result = outcome[(g,)]
+        folds.extend({"group": g, **row} for row in result.rows)
+        for name, fit in result.fits.items():
+            fits[name].append(fit)
+    selection: list[dict[str, Any]] | None = None
+    if nested:
+        selection = []
+        for g in order:
+            # the inner cross-validation's totals, summed in its fold order as a sequential run would
+            inner = [row for h in order if h != g for row in outcome[(g, h)].rows]
+            totals = {n: float(np.sum([row["E"][n] for row in inner])) for n in names}
             selection.append({"group": g, "chosen": min(names, key=lambda n: totals[n]), "inner_totals": totals})
-    bar.close()
-    return CrossValidation(names, folds, fits, order, selection)
+    return CrossValidation(names, [_ordered(f) for f in folds], fits, order, selection)
+
+
+@dataclass
+class FoldOutcome:
+    """What one fold gives: a row per held-out dataset (name, x, E, J, negatives) and the fits."""
+
+    rows: list[dict[str, Any]]
+    fits: dict[str, Any]
+
+
+def _fold_args(fams: list, fitted: list[bool], datasets: list, labels: list, out: set, held: Hashable, index: Any,
+               classes: list[str], fit_kwargs: dict[str, Any]) -> tuple:
+    train = [d for d, lab in zip(datasets, labels) if lab not in out]
+    test = [d for d, lab in zip(datasets, labels) if lab == held]
+    return (fams, fitted, train, test, index, classes, dict(fit_kwargs))
+
+
+def run_fold(fams: list, fitted: list[bool], train: list, test: list, index: Any, classes: list[str],
+             fit_kwargs: dict[str, Any]) -> FoldOutcome:
+    """Fit every fittable family on ``train``, evaluate every family on each dataset of ``test``.
+
+    A module-level function of plain data, so that any executor's workers can run it.
+    """
+    closures, fits = {}, {}
+    for fam, fit in zip(fams, fitted):
+        if fit:
+            res = calibration.calibrate(fam, train, index, classes, **fit_kwargs)
+            closures[fam.name] = res.closure()
+            fits[fam.name] = res
+        else:
+            closures[fam.name] = fam
+    rows = []
+    for d in test:
+        E, J, neg = {}, {}, {}
+        for name, closure in closures.items():
+            ev = evaluate(closure, d, index, classes)
+            J[name], E[name], neg[name] = ev.J[d.name], ev.E[d.name], ev.negative[d.name]
+        rows.append({"held_out": d.name, "x": d.x, "E": E, "J": J, "negative": neg})
+    return FoldOutcome(rows, fits)
+
+
+def _ordered(fold: dict[str, Any]) -> dict[str, Any]:
+    """A fold record with its keys in the documented order."""
+    return {k: fold[k] for k in ("held_out", "group", "x", "E", "J", "negative")}
 
 
 def _fully_pinned(fam: Any, classes: Sequence[str], index: Any) -> bool:

@@ -4,7 +4,7 @@
   others colour-coded (RGB, each scaled to its range), symbol size ∝ 1/F, only samples with F
   below a threshold (default: the median F of the chains).
 * :func:`figure14` — Fig. 14: histograms of F along the chains per closure, the F of fits in rate
-  combinations (the SA model) as vertical lines.
+  combinations (e.g. a linear closed model) as vertical lines.
 * :func:`trajectories_plot` — the data's window classes and the best fit of each closure.
 * :func:`corner_plot` — marginal histograms and pairwise scatter of the posterior.
 * :func:`waterfall_plot` — sorted final F of the multi-start fits per closure.
@@ -86,7 +86,7 @@ def figure13(samples: np.ndarray, F: np.ndarray, names: Sequence[str], path: str
 
 def figure14(F_by_label: Mapping[str, np.ndarray], path: str | Path, *, reference_F: Mapping[str, float] | None = None,
              bins: int = 50) -> Path:
-    """Fig. 14: histograms of F along the chains; vertical lines at ``reference_F`` (e.g. the SA fit)."""
+    """Fig. 14: histograms of F along the chains; vertical lines at ``reference_F`` (e.g. the fit of a linear closed model)."""
     n = max(1, len(F_by_label))
     fig = _new_figure((4.5 * n, 3.6))
     for i, (label, F) in enumerate(F_by_label.items()):

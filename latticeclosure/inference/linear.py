@@ -2,7 +2,8 @@
 
 A closed model that is linear in the concentrations, ``dx/dt = A x + b``, depends on the rate
 constants only through a few linear combinations (:meth:`ClosedModel.linear_rates`: for the
-paper's SA closure ``α1 = 2k1 + k2 − 2k3 − k4`` and ``α2 = 2k5 + k6 − 2k7 − k8``); the individual
+triangular pair model under a closure linear in the pairs, ``α1 = 2k1 + k2 − 2k3 − k4`` and
+``α2 = 2k5 + k6 − 2k7 − k8``); the individual
 rates are not identifiable and the inverse problem is posed in the combinations directly, with the
 closed-form solution (:meth:`ClosedModel.solve_closed_form`, eq. 28–29) giving C(t; α) and its exact
 derivatives ∂C/∂α (sympy), so no ODE is integrated. The combinations may have any sign: their

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 import sys
-from concurrent.futures import Executor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -51,6 +50,8 @@ def run_replica(spec: KMCSpec, seed: int, replica: int, checkpoint: str | None =
     A top-level function of plain arguments, so it runs in worker processes of any executor
     (including spawned ones).
     """
+    if checkpoint is not None and not Path(checkpoint).parent.is_dir():
+        checkpoint = None  # a worker on a machine without the output's file system runs without one
     from ..errors import CheckpointError, CheckpointMismatchError
     from ..simulation.workers import exit_if_orphaned
 
@@ -80,23 +81,12 @@ def run_replica(spec: KMCSpec, seed: int, replica: int, checkpoint: str | None =
     return out
 
 
-def _default_executor(replicas: int) -> Executor:
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    from ..simulation.workers import worker_setup
-
-    workers = max(1, min(replicas, os.cpu_count() or 1))
-    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=worker_setup, initargs=(os.getpid(),))
-
-
 def simulate(
     spec: KMCSpec,
     seed: int = 0,
     replicas: int = 1,
     *,
-    executor: Executor | None = None,
+    executor: Any = None,
     checkpoint: str | os.PathLike | None = None,
     checkpoint_every: float = 60.0,
     progress: Callable[[float, float], None] | None = None,
@@ -109,9 +99,10 @@ def simulate(
         What to simulate (:func:`~latticeclosure.kmc.spec.make_spec`).
     seed : int, default 0
     replicas : int, default 1
-    executor : concurrent.futures.Executor, optional
-        Runs the replicas; default: one replica in this process, several in a local
-        ``ProcessPoolExecutor`` (spawned workers, at most one per core).
+    executor : ExecutorSpec, ExecutorSession or concurrent.futures.Executor, optional
+        Runs the replicas (:mod:`latticeclosure.parallel`); default: one replica in this process,
+        several in local worker processes (at most one per core) — or in this process when this
+        is itself a worker of a parallel stage (e.g. a sweep's), which must not start processes.
     checkpoint : path-like, optional
         Checkpoint file (one per replica, see the module docstring). The caller removes the files
         once the result is stored (:func:`remove_checkpoints`).
@@ -133,21 +124,22 @@ def simulate(
     if replicas == 1 and executor is None:
         results = [run_replica(spec, seed, 0, None if paths[0] is None else str(paths[0]), checkpoint_every, progress)]
     else:
-        own = executor is None
-        pool = _default_executor(replicas) if own else executor
-        try:
-            futures = [
-                pool.submit(run_replica, spec, seed, r, None if paths[r] is None else str(paths[r]), checkpoint_every)
-                for r in range(replicas)
-            ]
-            results = []
-            for r, fut in enumerate(futures):  # in replica order, whatever finishes first
-                results.append(fut.result())
-                if progress is not None:
-                    progress(float(r + 1), float(replicas))
-        finally:
-            if own:
-                pool.shutdown(cancel_futures=True)
+        from ..parallel import ExecutorSpec, inside_worker, open_executor, run_keyed
+
+        finished: dict[int, dict[str, Any]] = {}
+
+        def arrived(r: int, result: dict[str, Any]) -> None:
+            finished[r] = result
+            if progress is not None:
+                progress(float(len(finished)), float(replicas))
+
+        # checkpoints by absolute path: workers may run in another working directory
+        jobs = [(r, (spec, seed, r, None if paths[r] is None else str(paths[r].absolute()), checkpoint_every))
+                for r in range(replicas)]
+        default = ExecutorSpec("local", 1 if inside_worker() else None)
+        with open_executor(default if executor is None else executor, tasks=replicas) as session:
+            run_keyed(session, run_replica, jobs, arrived, describe=lambda r: f"replica {r}")
+        results = [finished[r] for r in range(replicas)]  # in replica order, whatever finished first
     return combine(spec, seed, results)
 
 

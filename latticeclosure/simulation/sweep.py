@@ -1,14 +1,16 @@
-"""Resumable parallel sweeps: run simulation tasks on the local cores, save each result at once.
+"""Resumable parallel sweeps: run simulation tasks on any executor, save each result at once.
 
-:func:`run_tasks` runs every :class:`~latticeclosure.simulation.SimulationTask` with its data backend,
-in a :class:`concurrent.futures.ProcessPoolExecutor` of ``workers`` processes (``workers=1`` runs in
-this process). Every finished trajectory is written atomically to ``OUT/<stem>.npz`` by the worker as
-soon as it finishes (``x0.25_seed0.npz``), and ``OUT/manifest.json`` (also written atomically) lists
-the parameters and the finished tasks. Long tasks also checkpoint (``OUT/<stem>.checkpoint.npz``,
-every ``checkpoint_every`` seconds), so an interrupted sweep loses no finished result and little
-unfinished work: ``resume=True`` skips every task whose trajectory file exists, loads, validates and
-was written for the same task (every parameter compared), and resumes the others from their
-checkpoints.
+:func:`run_tasks` runs every :class:`~latticeclosure.simulation.SimulationTask` with its data backend
+on an executor (:mod:`latticeclosure.parallel`: ``workers`` local processes by default — one runs in
+this process — or a Dask cluster). Every finished trajectory comes back to this process, which
+writes it atomically to ``OUT/<stem>.npz`` as soon as it arrives (``x0.25_seed0.npz``) and rewrites
+``OUT/manifest.json`` (also atomically), listing the parameters and the finished tasks. Long tasks
+also checkpoint (``OUT/<stem>.checkpoint.npz``, every ``checkpoint_every`` seconds, written by the
+worker where it sees ``OUT``), so an interrupted sweep, a lost worker or a killed coordinator loses
+no finished result and little unfinished work: ``resume=True`` skips every task whose trajectory
+file exists, loads, validates and was written for the same task (every parameter compared), and
+resumes the others from their checkpoints. Each task's random stream is its own seed: results do
+not depend on the executor, the number of workers or the order in which tasks finish.
 
 Example
 -------
@@ -21,11 +23,9 @@ Example
 from __future__ import annotations
 
 import math
-import multiprocessing
 import os
 import sys
 import time
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
@@ -35,12 +35,13 @@ from ..io.outdir import prepare_output_directory
 from ..io.runlock import RunLock
 from ..progress import get_logger
 from .task import SimulationTask
-from .workers import exit_if_orphaned, worker_setup
+from .workers import exit_if_orphaned
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..data import Trajectory
 
-__all__ = ["SweepResult", "run_tasks", "run_sweep", "sweep_tasks", "check_tasks", "set_aside", "announce_duration", "MANIFEST", "MANIFEST_SCHEMA"]
+__all__ = ["SweepResult", "run_tasks", "run_sweep", "sweep_tasks", "check_tasks", "run_simulation_task",
+           "trajectory_summary", "set_aside", "announce_duration", "MANIFEST", "MANIFEST_SCHEMA"]
 
 MANIFEST = "manifest.json"
 MANIFEST_SCHEMA = "latticeclosure.sweep-manifest/2"
@@ -97,38 +98,34 @@ class SweepResult:
 
 
 # ---------------------------------------------------------------------------------- worker side
-def _run_task(backend: Any, task: SimulationTask, out_dir: str, checkpoint_every: float | None) -> dict[str, Any]:
-    """Run one task and save its trajectory atomically (runs in a worker process).
+def run_simulation_task(backend: Any, task: SimulationTask, checkpoint: str | None,
+                        checkpoint_every: float | None) -> tuple["Trajectory", float]:
+    """Run one checked task; return its trajectory and wall time (the task of a sweep's workers).
 
+    Runs in a worker process of any executor, on any machine: it writes nothing but its own
+    checkpoint — and that only where the checkpoint's directory exists (a worker on another machine
+    without the shared file system runs without one). The coordinating process writes the result.
     A checkpoint the backend cannot resume (:class:`~latticeclosure.errors.CheckpointError`: corrupt,
     truncated, or written for another run) is set aside (:func:`set_aside`) and the task starts
-    afresh. A worker whose coordinator is gone stops before writing anything.
+    afresh. A local worker whose coordinator is gone stops without returning anything.
     """
     t0 = time.perf_counter()
-    out = Path(out_dir)
-    ckpt = out / task.checkpoint_name
+    usable = Path(checkpoint) if checkpoint_every and checkpoint and Path(checkpoint).parent.is_dir() else None
 
     def run() -> "Trajectory":
-        return backend.run_task(
-            task,
-            checkpoint=ckpt if checkpoint_every else None,
-            checkpoint_every=checkpoint_every or 0.0,
-            progress=lambda step, total: exit_if_orphaned(),
-        )
+        return backend.run_task(task, checkpoint=usable, checkpoint_every=checkpoint_every or 0.0,
+                                progress=lambda step, total: exit_if_orphaned())
 
     try:
         traj = run()
     except CheckpointError as exc:
-        if not ckpt.exists():
+        if usable is None or not usable.exists():
             raise
-        moved = set_aside(ckpt)
+        moved = set_aside(usable)
         print(f"warning: {_short(exc)}; set aside as {moved.name}, {task.stem} starts afresh", file=sys.stderr)
         traj = run()
     exit_if_orphaned()
-    traj.save(out / task.filename)
-    if ckpt.exists():
-        ckpt.unlink()
-    return trajectory_summary(traj, task, time.perf_counter() - t0)
+    return traj, time.perf_counter() - t0
 
 
 def _short(exc: BaseException, limit: int = 240) -> str:
@@ -331,6 +328,7 @@ def run_tasks(
     *,
     out_dir: str | os.PathLike,
     workers: int = 1,
+    executor: Any = None,
     resume: bool = False,
     overwrite: bool = False,
     progress: bool | None = None,
@@ -345,12 +343,17 @@ def run_tasks(
     tasks : sequence of SimulationTask
     backend : DataBackend
         Any object with ``check_task`` and ``run_task`` (:class:`~latticeclosure.protocols.DataBackend`);
-        an optional ``warm_up(task)`` is called once before worker processes are forked (e.g. to load
-        compiled kernels).
+        an optional ``warm_up(task)`` is called once before local worker processes are forked (e.g.
+        to load compiled kernels they then inherit).
     out_dir : path-like
         Output directory (created if needed).
     workers : int, default 1
-        Worker processes; 1 runs the tasks in this process.
+        Local worker processes when no ``executor`` is given; 1 runs the tasks in this process.
+    executor : ExecutorSpec, ExecutorSession or concurrent.futures.Executor, optional
+        Where the tasks run (:mod:`latticeclosure.parallel`), e.g.
+        ``ExecutorSpec("dask", scheduler="tcp://head:8786")``; default ``workers`` local processes.
+        Results come back to this process, which writes them: workers need no access to
+        ``out_dir`` (with it, they also checkpoint there).
     resume : bool
         Keep finished (loadable, valid, same-task) trajectories and run the rest.
     overwrite : bool
@@ -360,7 +363,8 @@ def run_tasks(
     checkpoint_every : float or None, default 60
         Seconds between checkpoints of a running task (``None``: no checkpoints).
     mp_context : str, optional
-        ``"fork"`` (default on Linux), ``"spawn"`` or ``"forkserver"``.
+        Start method of the local processes: ``"fork"`` (default on Linux in a single-threaded
+        process), ``"spawn"`` or ``"forkserver"``.
     label : str
         Progress-bar label.
 
@@ -376,6 +380,8 @@ def run_tasks(
         other parameters.
     LatticeClosureError
         Bad tasks (checked by the backend before anything runs).
+    ExecutorError
+        The executor cannot start, or workers kept dying (finished results are saved).
     """
     if resume and overwrite:
         raise ConfigurationError("give either resume or overwrite, not both")
@@ -391,12 +397,12 @@ def run_tasks(
     with RunLock(out, label):
         return _run_locked(backend, tasks, out, model, resume=resume, progress=progress,
                            checkpoint_every=checkpoint_every, mp_context=mp_context, label=label, workers=workers,
-                           overwrite=overwrite)
+                           overwrite=overwrite, executor=executor)
 
 
 def _run_locked(backend: Any, tasks: list[SimulationTask], out: Path, model: Any, *, resume: bool, overwrite: bool,
                 progress: bool | None, checkpoint_every: float | None, mp_context: str | None, label: str,
-                workers: int) -> SweepResult:
+                workers: int, executor: Any = None) -> SweepResult:
     """:func:`run_tasks` once the output directory is locked."""
     parameters = _shared_parameters(tasks)
     summaries: dict[str, dict[str, Any]] = {}
@@ -417,69 +423,75 @@ def _run_locked(backend: Any, tasks: list[SimulationTask], out: Path, model: Any
             if (out / task.checkpoint_name).exists():
                 set_aside(out / task.checkpoint_name)
     _write_manifest(out, parameters, tasks, summaries, model)
+    if not todo:
+        result.summaries.update(summaries)
+        return result
 
+    if not todo:
+        result.summaries.update(summaries)
+        return result
+
+    from ..parallel import open_executor
     from ..progress import progress_bar, progress_enabled
 
     show = progress_enabled(progress)
-    bars: list[Any] = []
+    warm_up = getattr(backend, "warm_up", None)
+    before_fork = (lambda: warm_up(todo[0])) if callable(warm_up) else None
+    with open_executor(executor, workers=workers, start_method=mp_context, tasks=len(todo),
+                       before_fork=before_fork) as session:
+        # the bar after the executor: a forked pool starts its workers before any thread exists, and
+        # a hidden bar is no tqdm object at all (even disabled, one starts a monitor thread)
+        bar = (progress_bar(total=len(tasks), initial=len(tasks) - len(todo),
+                            desc=f"{label} {getattr(model, 'name', '')}", unit="run", enabled=True)
+               if show else _NoBar())
 
-    def bar() -> Any:
-        # created lazily: after the worker processes have been forked (tqdm may start a thread)
-        if not bars:
-            bars.append(progress_bar(total=len(tasks), initial=len(tasks) - len(todo),
-                                     desc=f"{label} {getattr(model, 'name', '')}", unit="run", enabled=show))
-        return bars[0]
+        def finished(task: SimulationTask, output: tuple["Trajectory", float]) -> None:
+            traj, seconds = output
+            traj.save(out / task.filename)
+            (out / task.checkpoint_name).unlink(missing_ok=True)
+            summary = trajectory_summary(traj, task, seconds)
+            summaries[task.filename] = summary
+            result.ran.append(task)
+            result.summaries[task.filename] = summary
+            _write_manifest(out, parameters, tasks, summaries, model)
+            bar.update(1)
+            bar.set_postfix_str(task.stem)
 
-    def finished(task: SimulationTask, summary: dict[str, Any]) -> None:
-        summaries[task.filename] = summary
-        result.ran.append(task)
-        result.summaries[task.filename] = summary
-        _write_manifest(out, parameters, tasks, summaries, model)
-        bar().update(1)
-        bar().set_postfix_str(task.stem)
-
-    try:
-        bar()
-        _execute(backend, todo, str(out), workers, checkpoint_every, mp_context, finished)
-    finally:
-        for b in bars:
-            b.close()
+        try:
+            _execute(session, backend, todo, out, checkpoint_every, finished)
+        finally:
+            bar.close()
     result.summaries.update({k: v for k, v in summaries.items() if k not in result.summaries})
     return result
 
 
-def _execute(backend: Any, todo: Sequence[SimulationTask], out: str, workers: int,
-             checkpoint_every: float | None, mp_context: str | None, finished: Any) -> None:
-    """Run the tasks (in this process, or in a process pool) and call ``finished(task, summary)`` for each."""
-    if workers == 1 or len(todo) <= 1:
-        for task in todo:
-            finished(task, _run_task(backend, task, out, checkpoint_every))
-        return
-    ctx_name = mp_context or ("fork" if sys.platform.startswith("linux") else "spawn")
-    warm_up = getattr(backend, "warm_up", None)
-    if ctx_name == "fork" and callable(warm_up):
-        warm_up(todo[0])
-    ctx = multiprocessing.get_context(ctx_name)
-    with ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=ctx, initializer=worker_setup,
-                             initargs=(os.getpid(),)) as pool:
-        futures: dict[Future, SimulationTask] = {
-            pool.submit(_run_task, backend, task, out, checkpoint_every): task for task in todo
-        }
-        try:
-            pending = set(futures)
-            while pending:
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for fut in done:
-                    finished(futures[fut], fut.result())
-        except BaseException:
-            # interrupted (or a task failed): stop at once; finished results are already saved and
-            # running tasks keep their last checkpoint (terminating the workers fails the pending
-            # futures as a broken pool; cancelling them first trips a CPython 3.11 bug in the
-            # executor's manager thread)
-            for proc in list((getattr(pool, "_processes", None) or {}).values()):
-                proc.terminate()
-            pool.shutdown(wait=False)
-            raise
+class _NoBar:
+    """Stands in for a hidden progress bar (a tqdm object, even disabled, starts a monitor thread)."""
+
+    def update(self, n: int = 1) -> None:
+        pass
+
+    def set_postfix_str(self, text: str) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def _execute(session: Any, backend: Any, todo: Sequence[SimulationTask], out: Path,
+             checkpoint_every: float | None, finished: Any) -> None:
+    """Run the tasks on the session's executor; ``finished(task, (trajectory, seconds))`` writes each.
+
+    Checkpoints are named by absolute path: a worker may run in another working directory.
+    """
+    from ..parallel import run_keyed
+
+    base = out.absolute()
+    by_stem = {t.stem: t for t in todo}
+    jobs = [(t.stem, (backend, t, str(base / t.checkpoint_name) if checkpoint_every else None, checkpoint_every))
+            for t in todo]
+    run_keyed(session, run_simulation_task, jobs, lambda stem, output: finished(by_stem[stem], output),
+              describe=lambda stem: by_stem[stem].describe())
 
 
 def run_sweep(

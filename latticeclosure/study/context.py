@@ -116,6 +116,8 @@ class StudyContext:
         File key → path of everything written (the report lists them).
     log : callable
         One-line progress messages.
+    executor : ExecutorSession or None
+        Where steps run independent tasks (:mod:`latticeclosure.parallel`); ``None``: in this process.
     options : dict
         Study options given to the run (``--study-option NAME=VALUE``), name → text; steps read
         the ones they declare.
@@ -138,6 +140,7 @@ class StudyContext:
     results: dict[str, Any] = field(default_factory=dict)
     files: dict[str, Path] = field(default_factory=dict)
     log: Callable[[str], None] = print
+    executor: Any = None
     options: dict[str, str] = field(default_factory=dict)
 
     # ------------------------------------------------------------------ lookups

@@ -84,6 +84,7 @@ def run_study(
     values: Sequence[float] | None = None,
     nested: bool | None = None,
     workers: int | None = None,
+    executor: Any = None,
     overwrite: bool = False,
     resume: bool = False,
     progress: bool | None = None,
@@ -111,7 +112,11 @@ def run_study(
     values : sequence of float, optional
         Grid values (default: the study's).
     workers : int, optional
-        Parallel simulations (default: the number of CPU cores, at most one per grid point).
+        Local worker processes when no ``executor`` is given (default: the number of CPU cores, at
+        most one per simulation).
+    executor : ExecutorSpec, ExecutorSession or concurrent.futures.Executor, optional
+        Where the simulations and the cross-validation folds run (:mod:`latticeclosure.parallel`);
+        opened once for the whole study. Results do not depend on it.
     overwrite, resume : bool
         Allow a non-empty output directory: replace its results, or keep finished trajectories.
     progress : bool, optional
@@ -179,21 +184,35 @@ def run_study(
                                    overwrite=overwrite, resume=resume)
     n_workers = workers if workers is not None else max(1, min(os.cpu_count() or 1, len(tasks)))
     with RunLock(out, "study"):
-        return _run_locked(mdl, spec, backend, tasks, out, seeds, n_workers, resume=resume, overwrite=overwrite,
-                           progress=progress, figures=figures, log=log, t_start=t_start, study_options=study_options)
+        return _run_locked(mdl, spec, backend, tasks, out, seeds, n_workers, executor, resume=resume,
+                           overwrite=overwrite, progress=progress, figures=figures, log=log, t_start=t_start,
+                           study_options=study_options)
 
 
-def _run_locked(mdl: Any, spec: Any, backend: Any, tasks: list, out: Path, seeds: tuple, n_workers: int, *,
-                resume: bool, overwrite: bool, progress: bool | None, figures: bool, log: Callable[[str], None],
-                t_start: float, study_options: Mapping[str, Any]) -> StudyResult:
-    """:func:`run_study` once the output directory is locked."""
+def _run_locked(mdl: Any, spec: Any, backend: Any, tasks: list, out: Path, seeds: tuple, n_workers: int,
+                executor: Any, *, resume: bool, overwrite: bool, progress: bool | None, figures: bool,
+                log: Callable[[str], None], t_start: float, study_options: Mapping[str, Any]) -> StudyResult:
+    """:func:`run_study` once the output directory is locked: open the executor, then run."""
+    from ..parallel import open_executor
+
+    warm_up = getattr(backend, "warm_up", None)
+    with open_executor(executor, workers=n_workers, tasks=len(tasks),
+                       before_fork=(lambda: warm_up(tasks[0])) if callable(warm_up) else None) as session:
+        return _run_steps(mdl, spec, backend, tasks, seeds, out, session, resume=resume, overwrite=overwrite,
+                          progress=progress, figures=figures, log=log, t_start=t_start, study_options=study_options)
+
+
+def _run_steps(mdl: Any, spec: Any, backend: Any, tasks: list, seeds: tuple, out: Path, session: Any, *,
+               resume: bool, overwrite: bool, progress: bool | None, figures: bool, log: Callable[[str], None],
+               t_start: float, study_options: Mapping[str, Any]) -> StudyResult:
+    """The sweep and the steps of :func:`run_study`, on one open executor session."""
     from ..progress import progress_enabled
     from ..simulation import run_tasks
 
     show_progress = progress_enabled(progress)
     log(f"[1/4] simulating {len(tasks)} grid point(s) of model {mdl.name!r} with {backend.name!r} "
-        f"on {n_workers} worker(s) -> {out / 'datasets'}")
-    sweep = run_tasks(tasks, backend, out_dir=out / "datasets", workers=n_workers, resume=resume,
+        f"on {session.description} -> {out / 'datasets'}")
+    sweep = run_tasks(tasks, backend, out_dir=out / "datasets", executor=session, resume=resume,
                       overwrite=overwrite, progress=show_progress)
     t_sim = time.perf_counter() - t_start
     grid_values = list(dict.fromkeys(t.point[spec.grid.parameter] for t in sweep.tasks))
@@ -202,7 +221,7 @@ def _run_locked(mdl: Any, spec: Any, backend: Any, tasks: list, out: Path, seeds
              for v in grid_values] for s_ in seeds]
     context = StudyContext(
         model=mdl, spec=spec, out_dir=out, grid=grid_values, data=data, sweep=sweep, seeds=seeds, log=log,
-        progress=show_progress, options=study_options,
+        progress=show_progress, options=study_options, executor=session,
     )
     log(f"[2/4] analysis: {', '.join(step.name for step in spec.steps)}")
     for step in spec.steps:

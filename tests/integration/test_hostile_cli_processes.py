@@ -172,7 +172,7 @@ def test_a_corrupt_checkpoint_is_set_aside_and_its_task_restarts(tmp_path, quick
         assert np.array_equal(a.concentrations, b.concentrations)  # restarted from scratch, bit for bit
 
 
-def test_resume_reruns_a_finished_file_written_for_another_task(tmp_path, quick_tasks, capsys):
+def test_resume_reruns_a_finished_file_written_for_another_task(tmp_path, quick_tasks, caplog):
     from latticeclosure.data import Trajectory
     from latticeclosure.simulation import run_tasks
 
@@ -182,9 +182,10 @@ def test_resume_reruns_a_finished_file_written_for_another_task(tmp_path, quick_
     out = tmp_path / "out"
     out.mkdir()
     shutil.copy(done.path(small[0]), out / larger[0].filename)  # same file name, other size
-    result = run_tasks(larger, backend, out_dir=out, resume=True)
+    with caplog.at_level("WARNING", logger="latticeclosure"):
+        result = run_tasks(larger, backend, out_dir=out, resume=True)
     assert result.ran == result.tasks and not result.skipped
-    assert "belongs to another run" in capsys.readouterr().err
+    assert "belongs to another run" in caplog.text
     assert Trajectory.load(out / larger[0].filename).metadata["supercell"] == [10, 10]
     assert Path(out / "manifest.json").exists()
 

@@ -48,24 +48,27 @@ def test_groups_are_held_out_together(monkeypatch):
 def test_the_inner_loop_never_receives_the_held_out_group(monkeypatch):
     data = _datasets(4)
     names = [d.name for d in data]
-    inner_calls = []
-    original = crossval.cross_validate
+    trained_on = []
+    original = calibration.calibrate
 
-    def spy(families, train, *args, **kwargs):
-        inner_calls.append([d.name for d in train])
-        return original(families, train, *args, **kwargs)
+    def spy(family, train, *args, **kwargs):
+        trained_on.append({d.name for d in train})
+        return original(family, train, *args, **kwargs)
 
-    monkeypatch.setattr(crossval, "cross_validate", spy)
-    cv = original(FAMILIES, data, IDX, nested=True)
-    assert len(inner_calls) == len(data)  # one inner cross-validation per outer fold
-    for held, seen in zip(names, inner_calls):
-        assert held not in seen and sorted(seen) == sorted(n for n in names if n != held)
+    monkeypatch.setattr(calibration, "calibrate", spy)
+    cv = crossval.cross_validate(FAMILIES, data, IDX, nested=True)
+    # one power-law fit per outer fold (3 training groups) and per inner fold (2 training groups)
+    assert sorted(len(s) for s in trained_on) == [2] * 12 + [3] * 4
     chosen = [cv.chosen(f["group"]) for f in cv.folds]
     assert all(c in FAMILIES for c in chosen)
     assert cv.nested_E() == [f["E"][c] for f, c in zip(cv.folds, chosen)]
-    # each choice is the family with the lowest inner total
-    for n in cv.nested:
+    monkeypatch.setattr(calibration, "calibrate", original)
+    for g, n in enumerate(cv.nested):
+        # the inner loop of fold g is exactly a cross-validation of the other groups: g never enters it
+        rest = [d for k, d in enumerate(data) if k != g]
+        assert n["inner_totals"] == crossval.cross_validate(FAMILIES, rest, IDX).totals()
         assert n["chosen"] == min(n["inner_totals"], key=n["inner_totals"].get)
+        assert names[g] not in {d.name for d in rest}
 
 
 def test_nested_needs_three_groups():

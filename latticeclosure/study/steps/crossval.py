@@ -57,7 +57,7 @@ class CrossValidateClosures:
         flat = [context.data[s][i] for i in range(len(context.grid)) for s in range(context.n_seeds)]
         groups = [i for i in range(len(context.grid)) for _ in range(context.n_seeds)]
         cv = cross_validate(families, flat, context.index, groups=groups, nested=self.nested,
-                            progress=context.progress)
+                            executor=getattr(context, "executor", None), progress=context.progress)
         labels = [f.label for f in self.families]
         best = cv.best()
 

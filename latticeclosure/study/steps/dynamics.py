@@ -115,16 +115,22 @@ class DynamicalErrors:
         return generate_equations(model.lattice_object(), list(model.species), dynamics, window)
 
     def _cross_validated(self, context: Any, eqs: Any, fam: FamilyUse) -> list[Any]:
-        """One closed model per grid point, its closure fitted on the other points (all seeds)."""
-        from ...closedmodel import close_equations
-        from ...closures import calibrate
+        """One closed model per grid point, its closure fitted on the other points (all seeds).
 
-        out = []
+        The fits are independent tasks on the study's executor (in this process without one).
+        """
+        from ...closedmodel import close_equations
+        from ...parallel import open_executor, run_keyed
+
+        jobs = []
         for i in range(len(context.grid)):
             train = [row[j] for row in context.data for j in range(len(context.grid)) if j != i]
-            fit = calibrate(fam.closure, train, eqs.index, extra="ignore", rescale_time=False, **dict(fam.options))
-            out.append(close_equations(eqs, fit))
-        return out
+            jobs.append((i, (fam.closure, train, eqs.index, dict(fam.options))))
+        fits: dict[int, Any] = {}
+        with open_executor(getattr(context, "executor", None), tasks=len(jobs)) as session:
+            run_keyed(session, fit_without_point, jobs, fits.__setitem__,
+                      describe=lambda i: f"the {fam.closure} fit without grid point {i}")
+        return [close_equations(eqs, fits[i]) for i in range(len(context.grid))]
 
     def _rates(self, context: Any, i: int, model: Any) -> dict[str, float]:
         """The model's known rates with the grid point's overrides (a grid over a rate)."""
@@ -301,3 +307,10 @@ class DynamicalErrors:
                                  "simulated": [s[0] for s in res["simulated"]], "simulated_se": [s[1] for s in res["simulated"]],
                                  **{k: v for k, v in res["stationary"].items()}}
         return out
+
+
+def fit_without_point(closure: Any, train: list, index: Any, options: dict[str, Any]) -> Any:
+    """The calibration of ``closure`` on the training trajectories (a task of any executor's workers)."""
+    from ...closures import calibrate
+
+    return calibrate(closure, train, index, extra="ignore", rescale_time=False, **options)

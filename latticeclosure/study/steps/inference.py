@@ -76,7 +76,7 @@ class InferRates:
     figure13 : tuple of str
         Labels whose posterior gets the paper's Fig. 13 (at the last temperature).
     executor : concurrent.futures.Executor, optional
-        Where the multi-start fits and chain segments run (default: in the study's process).
+        Where the multi-start fits and chain segments run (default: the study's executor).
     """
 
     uses: tuple[InferenceUse, ...] = ()
@@ -165,6 +165,9 @@ class InferRates:
             models[use.label] = close_equations(context.equations, closure)
         results: dict[str, Any] = {}
         first = None
+        # the step's own executor, else the study's (its multi-start fits and chain segments are tasks)
+        session = getattr(context, "executor", None)
+        executor = self.executor if self.executor is not None else getattr(session, "executor", None)
         t0 = time.perf_counter()
         for temperature in self.temperatures:
             key = _temperature_key(temperature)
@@ -174,7 +177,7 @@ class InferRates:
             with warnings.catch_warnings():
                 # convergence warnings are listed in the report section instead of on the terminal
                 warnings.simplefilter("ignore", RuntimeWarning)
-                results[key] = run_inference(models, [trajectory], run_settings, previous=first, executor=self.executor,
+                results[key] = run_inference(models, [trajectory], run_settings, previous=first, executor=executor,
                                              progress=lambda line: context.log("        " + line))
             first = first or results[key]
         seconds = time.perf_counter() - t0
