@@ -136,6 +136,7 @@ def _chains(out) -> dict[str, np.ndarray]:
     return arrays
 
 
+@pytest.mark.nmc  # the SA preset comes from the reference plugin
 def test_mcmc_on_dask_equals_local_and_one_worker(cluster, data_file, tmp_path):
     # the sparse closure's linear model: DR-MH chains in its two rate combinations (a small corner plot,
     # so that the figures do not dominate the test's time); multi-starts and chains go through the executor
