@@ -186,12 +186,12 @@ class ClosureInference:
     def post_burn_in(self) -> np.ndarray:
         return self.chains[:, self.burn_in:, :]
 
-    def diagnose(self, settings: Any) -> None:
+    def diagnose(self, settings: Any, executor: Any = None) -> None:
         from .diagnostics import chain_diagnostics
         from .sampler import acceptance_of
 
         names = self.objective.parameter_names
-        post, notes = chain_diagnostics(self.post_burn_in(), names)
+        post, notes = chain_diagnostics(self.post_burn_in(), names, executor=executor)
         self.posterior = post
         self.warnings = list(notes)
         for c, st in enumerate(self.chain_states or []):

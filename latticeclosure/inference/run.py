@@ -321,7 +321,7 @@ def _run_all(models: Mapping[str, Any], objectives: Mapping[str, Any], settings:
             if settings.method == "mcmc":
                 log(f"inference [{label}]: {settings.chains} DR-MH chain(s) of {settings.samples} samples")
                 _run_chains(ci, settings, ex, out, resume, show_bar, save_checkpoint, load_checkpoint)
-                ci.diagnose(settings)
+                ci.diagnose(settings, ex)
             ci.seconds = time.perf_counter() - t0
             results[label] = ci
     return InferenceResult(results, settings, time.perf_counter() - t_start)

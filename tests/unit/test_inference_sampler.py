@@ -116,3 +116,17 @@ def test_bad_input():
         dr_metropolis(gauss_lp, [0.0, 0.0], 10, scales=[1.0, -1.0])
     with pytest.raises(ConfigurationError, match="prior box"):
         dr_metropolis(gauss_lp, [0.0, 0.0], 10, scales=[1.0, 1.0], lower=[0.5, 0.5])
+
+
+def test_diagnostics_on_an_executor_equal_the_sequential_ones():
+    from latticeclosure.parallel import ExecutorSpec, open_executor
+
+    rng = np.random.default_rng(4)
+    chains = np.cumsum(rng.normal(size=(3, 500, 3)), axis=1) * 0.01 + 1.0  # slowly mixing: warnings too
+    names = ["a", "b", "c"]
+    with pytest.warns(RuntimeWarning):
+        alone, notes_alone = chain_diagnostics(chains, names)
+    with open_executor(ExecutorSpec("local", 2)) as session, pytest.warns(RuntimeWarning):
+        pooled, notes_pooled = chain_diagnostics(chains, names, executor=session.executor)
+    assert pooled == alone and notes_pooled == notes_alone
+    assert list(pooled) == names and any(n.startswith("a: R-hat") for n in notes_alone)
