@@ -33,6 +33,8 @@ import math
 import numpy as np
 from numba import njit, types
 
+from ._firstclass import converter
+
 __all__ = ["dopri5", "as_rhs", "RHS_SIGNATURE", "DOPRI5_SIGNATURE"]
 
 #: ``f(t, y, p, out) -> None`` with C-contiguous float64 vectors.
@@ -42,46 +44,8 @@ _V = types.float64[::1]
 _M = types.float64[:, ::1]
 
 
-def _make_as_rhs():
-    """An intrinsic turning a compiled dispatcher into a cacheable first-class function value."""
-    try:
-        from numba.core import cgutils
-        from numba.extending import intrinsic
-
-        fty = _F
-
-        @intrinsic
-        def as_rhs(typingctx, disp):
-            if not isinstance(disp, types.Dispatcher):
-                return None
-
-            def codegen(context, builder, signature, args):
-                toty = fty.get_precise()
-                cres = disp.dispatcher.get_compile_result(RHS_SIGNATURE)
-                llvoidptr = context.get_value_type(types.voidptr)
-                sfunc = cgutils.create_struct_proxy(toty)(context, builder)
-                sfunc.py_addr = llvoidptr(None)  # no Python object: nothing dynamic to embed
-                llfnty = context.get_value_type(toty.ftype).pointee
-                cfn = cgutils.get_or_insert_function(builder.module, llfnty, cres.fndesc.llvm_cfunc_wrapper_name)
-                sfunc.c_addr = builder.bitcast(cfn, llvoidptr)
-                jfn = context.declare_function(builder.module, cres.fndesc)
-                sfunc.jit_addr = builder.bitcast(jfn, llvoidptr)
-                context.active_code_library.add_linking_library(cres.library)
-                return sfunc._getvalue()
-
-            return fty(disp), codegen
-
-        return as_rhs
-    except Exception:  # pragma: no cover - numba internals moved: use numba's own conversion
-
-        @njit
-        def as_rhs(f):
-            return f
-
-        return as_rhs
-
-
-as_rhs = _make_as_rhs()
+#: The cacheable dispatcher-to-function conversion for :data:`RHS_SIGNATURE`.
+as_rhs = converter(RHS_SIGNATURE)
 
 #: Signature of :func:`dopri5`.
 DOPRI5_SIGNATURE = types.int64(

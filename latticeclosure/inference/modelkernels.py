@@ -45,7 +45,7 @@ import sys
 from numba import njit
 
 from latticeclosure.closedmodel.dopri import as_rhs
-from latticeclosure.inference._firstclass import converter
+from latticeclosure.closedmodel._firstclass import converter
 from latticeclosure.inference._kernels import OBJECTIVE_SIGNATURE, SOLVE_SIGNATURE, objective_value
 from latticeclosure.inference._stiff import JAC_SIGNATURE, STIFF_SOLVE_SIGNATURE, rosenbrock23
 

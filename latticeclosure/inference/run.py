@@ -92,7 +92,7 @@ class InferenceSettings:
     workers: int = 1
     profiles: bool = False
     null_rtol: float = 1e-6
-    segment: int = 2000
+    segment: int = 10000
 
     @classmethod
     def make(cls, **kw: Any) -> "InferenceSettings":

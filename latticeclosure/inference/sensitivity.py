@@ -46,7 +46,7 @@ import numpy as np
 from numba import njit
 
 from latticeclosure.closedmodel.dopri import DOPRI5_SIGNATURE, RHS_SIGNATURE, as_rhs, dopri5
-from latticeclosure.inference._firstclass import converter
+from latticeclosure.closedmodel._firstclass import converter
 from latticeclosure.inference._kernels import SOLVE_SIGNATURE
 from latticeclosure.inference._stiff import JAC_SIGNATURE, STIFF_SOLVE_SIGNATURE, rosenbrock23
 

@@ -2,8 +2,8 @@
 
 numba's own conversion of a dispatcher to a first-class function value embeds the address of the
 Python dispatcher object, which makes the calling function uncacheable ("dynamic globals").
-:func:`converter` builds an intrinsic that makes the same value from the compiled symbols only (the
-pattern of :func:`latticeclosure.closedmodel.dopri.as_rhs`, for any signature). Called with a
+:func:`converter` builds an intrinsic that makes the same value from the compiled symbols only, for
+any signature (:data:`latticeclosure.closedmodel.dopri.as_rhs` is the one for right-hand sides). Called with a
 global dispatcher inside a jitted function, the function pointer is a compile-time constant: LLVM
 inlines the callee into an integrator compiled for a first-class argument, and the caller is cached
 on disk like everything else. If numba's internals change, the converter falls back to numba's
