@@ -39,8 +39,11 @@ class RunCommand:
         group = parser.add_mutually_exclusive_group()
         group.add_argument("--overwrite", action="store_true", help="reuse a non-empty output directory, replacing results")
         group.add_argument("--resume", action="store_true", help="continue an interrupted run in DIR, keeping finished datasets")
-        parser.add_argument("--nested", action="store_true",
-                            help="choose the cross-validated family by nested cross-validation (slower; honest)")
+        nest = parser.add_mutually_exclusive_group()
+        nest.add_argument("--nested", action="store_true",
+                          help="choose the cross-validated family by nested cross-validation (slower; honest)")
+        nest.add_argument("--no-nested", action="store_true",
+                          help="choose it on the same folds that report its error (faster; optimistic)")
         parser.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
         parser.add_argument("--no-progress", action="store_true", help="no progress bar")
         parser.add_argument("--study-option", action="append", default=[], metavar="NAME=VALUE",
@@ -77,7 +80,7 @@ class RunCommand:
                 seed=args.seed,
                 seeds=args.seeds,
                 values=args.grid,
-                nested=True if args.nested else None,
+                nested=True if args.nested else False if args.no_nested else None,
                 executor=executor,
                 overwrite=args.overwrite,
                 resume=args.resume,

@@ -54,11 +54,15 @@ def test_summary_holds_every_declared_closure(small_job):
         assert all(v is not None and math.isfinite(v) and v >= 0 for v in values), label
     families = [f.label for step in nmc_study().steps if step.name == "cross-validation" for f in step.families]
     best = s["best_cv_family"]
-    assert best in families and s["E"]["best-cv"] == s["E_extra"][f"cv:{best}"]
-    assert s["E_total"]["best-cv"] == min(s["E_total"][f"cv:{label}"] for label in families)
+    assert best in families and s["E_total"][f"cv:{best}"] == min(s["E_total"][f"cv:{label}"] for label in families)
+    # nested by default: at each held-out x, best-cv is the held-out E of the family the inner loop chose
+    assert s["cv_selection_nested"] is True
+    chosen = [s["cv_nested_choices"][f"{x:g}"] for x in XS]
+    assert set(chosen) <= set(families)
+    assert s["E"]["best-cv"] == [s["E_extra"][f"cv:{c}"][i] for i, c in enumerate(chosen)]
     assert s["E"]["OA-cv"] == s["E_extra"]["cv:power-law-hard"]
     assert s["fits"] == {"OA-hard": {"at": 0.33}, "OA-soft": {"at": 0.33}}
-    assert s["L"] == 12 and s["seeds"] == [0] and s["cv_selection_nested"] is False
+    assert s["L"] == 12 and s["seeds"] == [0]
     assert s["beats_reference"]["best-cv"] == (s["E_total"]["best-cv"] < s["E_total"]["PA"])
     # the rate-constant section: PA, the best cross-validated family and SA at x = 1/3, at s = 1 and auto
     inf = s["inference"]

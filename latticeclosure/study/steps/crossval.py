@@ -79,14 +79,15 @@ class CrossValidateClosures:
             context.add_errors(family(alias, fam, self.notes.get(alias, "")))
             context.point_closures[alias] = held_out(fam)
         if self.best_label:
+            base = self.notes.get(self.best_label, "") or "best calibratable family by held-out E"
             if self.nested:
                 chosen = [cv.chosen(f["group"]) for f in cv.folds]
-                note = self.notes.get(self.best_label, "") or "family chosen by nested cross-validation in each fold"
+                note = f"{base}; chosen by nested cross-validation in each fold"
                 context.add_errors(series(self.best_label, cv.nested_E(),
                                           [f["J"][c] for f, c in zip(cv.folds, chosen)], note))
                 context.point_closures[self.best_label] = {g: held_out(cv.chosen(g))[g] for g in cv.groups}
             else:
-                context.add_errors(family(self.best_label, best, self.notes.get(self.best_label, "")))
+                context.add_errors(family(self.best_label, best, f"{base} (selection not nested)"))
                 context.point_closures[self.best_label] = held_out(best)
         for label in labels:
             context.add_errors(family(f"cv:{label}", label, f"{label}, leave-one-{context.parameter}-out"))
