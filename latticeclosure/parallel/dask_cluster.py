@@ -17,7 +17,6 @@ error says which extra to install.
 
 from __future__ import annotations
 
-import logging
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -140,59 +139,8 @@ def connect(scheduler: str | None = None, *, workers: int | None = None, retries
             raise ExecutorError(f"cannot connect to the Dask scheduler at {scheduler}: {_short(exc)}") from None
         address = scheduler
         n = None
-    _register_preload(client)
     executor = client.get_executor(pure=False, retries=retries)
     return DaskConnection(client, executor, cluster, address, time.perf_counter() - t0, n)
-
-
-#: Modules every worker imports when it joins (what the tasks of any stage import first): the
-#: package's compiled-code modules and their heavy dependencies, and ArviZ when installed.
-PRELOAD_MODULES = (
-    "numpy", "scipy.integrate", "scipy.optimize", "numba", "sympy",
-    "latticeclosure.closedmodel", "latticeclosure.closures", "latticeclosure.inference",
-    "latticeclosure.simulation", "latticeclosure.anneal", "latticeclosure.kmc",
-)
-
-
-def preload_worker() -> list[str]:
-    """Import :data:`PRELOAD_MODULES` (and ArviZ, if installed) in this process; return what was imported.
-
-    Run on every Dask worker as it starts (a worker plugin), so that a stage's first tasks do not pay
-    for the imports in the middle of the run (forked local workers inherit them from the coordinator;
-    spawned Dask workers start empty).
-    """
-    import importlib
-    import warnings
-
-    done = []
-    for name in PRELOAD_MODULES:
-        importlib.import_module(name)
-        done.append(name)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # ArviZ announces its refactor on import
-            importlib.import_module("arviz")
-        done.append("arviz")
-    except ImportError:
-        pass
-    return done
-
-
-def _register_preload(client: Any) -> None:
-    """Register the preload as a worker plugin: workers that are up run it now, later ones as they join."""
-    from distributed import WorkerPlugin
-
-    class LatticeclosurePreload(WorkerPlugin):
-        name = "latticeclosure-preload"
-
-        def setup(self, worker: Any) -> None:
-            preload_worker()
-
-    try:
-        client.register_plugin(LatticeclosurePreload(), name="latticeclosure-preload")
-    except Exception as exc:  # noqa: BLE001 - a worker that cannot preload still runs tasks (importing then)
-        logging.getLogger("latticeclosure.parallel").warning("Dask workers could not preload the package: %s",
-                                                             _short(exc))
 
 
 def is_worker_loss(exc: BaseException) -> bool:

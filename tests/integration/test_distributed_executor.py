@@ -160,21 +160,3 @@ def test_mcmc_on_dask_equals_local_and_one_worker(cluster, data_file, tmp_path):
             assert value.dtype == chains[key].dtype and np.array_equal(value, chains[key]), (label, key)
         post, ref = summary["closures"]["SA"], one_summary["closures"]["SA"]
         assert post["best"] == ref["best"] and post["posterior"] == ref["posterior"], label
-
-
-def _imported(names):
-    import sys
-
-    return [n for n in names if n in sys.modules]
-
-
-def test_dask_workers_preload_the_package_when_they_start():
-    from latticeclosure.parallel import ExecutorSpec
-    from latticeclosure.parallel.dask_cluster import PRELOAD_MODULES
-
-    with ExecutorSpec("dask-local", 1).open() as session:
-        # no task has run yet: what the workers hold was imported by the preload plugin
-        seen = session.dask.client.run(_imported, list(PRELOAD_MODULES) + ["arviz"])
-    assert len(seen) == 1
-    (imported,) = seen.values()
-    assert imported == list(PRELOAD_MODULES) + ["arviz"]
