@@ -25,9 +25,12 @@ from latticeclosure.cli.main import main
 pytestmark = pytest.mark.slow
 
 # 6 annealing runs of about half a second each (on an idle core)
-SWEEP = ["sweep", "--model", TEST_MODEL, "-x", "0.3", "0.5", "0.6", "--seeds", "0", "1", "-L", "48",
+# twelve runs for two workers: after the first result arrives, at least five task durations remain, so an
+# interrupt sent then always finds the sweep unfinished (with six, a cold numba cache let the rest finish
+# in the moment between the first result file and the signal)
+SWEEP = ["sweep", "--model", TEST_MODEL, "-x", "0.3", "0.5", "0.6", "--seeds", "0", "1", "2", "3", "-L", "48",
          "--schedule", "3:1500,1:1500,0.5:1500", "--no-progress", "--checkpoint-every", "0.2"]
-N = 6
+N = 12
 
 
 @pytest.fixture(scope="module")
@@ -84,7 +87,7 @@ def test_a_worker_killed_mid_sweep_changes_nothing(cluster, reference, tmp_path)
     victim = before[0]
     import os
 
-    os.kill(victim, signal.SIGKILL)  # its task (5 remain for 2 workers) is in flight
+    os.kill(victim, signal.SIGKILL)  # its task is in flight (eleven remain for 2 workers)
     stdout, stderr = proc.communicate(timeout=300)
     assert proc.returncode == 0, stderr
     assert f"{N} run(s) done" in stdout
