@@ -32,9 +32,17 @@ def run_cli_with_test_model(*args: str, cwd: str | os.PathLike | None = None,
                           env={**os.environ, "PYTHONPATH": os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")])})
 
 
+def interruptible() -> None:
+    """``preexec_fn`` of a child the tests interrupt: SIGINT at its default, as for a command in the
+    foreground. A test run started as a background job of a non-interactive shell (as CI scripts
+    may be) inherits SIGINT ignored, and Python keeps an ignored SIGINT: Ctrl-C would never arrive."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def popen_cli_with_test_model(*args: str, cwd: str | os.PathLike | None = None) -> subprocess.Popen:
     return subprocess.Popen(cli_command(*args), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=cwd,
-                            env={**os.environ, "PYTHONPATH": os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")])})
+                            env={**os.environ, "PYTHONPATH": os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")])},
+                            preexec_fn=interruptible)
 
 
 def trajectory_files(directory: Path) -> list[str]:
@@ -72,7 +80,7 @@ class HandStartedCluster:
         self.scheduler = subprocess.Popen(
             [sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1", "--port", "0",
              "--no-dashboard", "--scheduler-file", str(self.scheduler_file)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=directory, env=env)
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=directory, env=env, preexec_fn=interruptible)
         self.worker = None
         deadline = time.monotonic() + timeout
         while not self.scheduler_file.exists():
@@ -82,7 +90,7 @@ class HandStartedCluster:
             self.worker = subprocess.Popen(
                 [sys.executable, "-m", "distributed.cli.dask_worker", "--scheduler-file", str(self.scheduler_file),
                  "--nworkers", str(workers), "--nthreads", "1", "--host", "127.0.0.1", "--no-dashboard"],
-                stdout=log, stderr=subprocess.STDOUT, cwd=directory, env=env)
+                stdout=log, stderr=subprocess.STDOUT, cwd=directory, env=env, preexec_fn=interruptible)
         while len(self.worker_pids()) < workers:
             self._check(deadline, "the workers did not start")
 
