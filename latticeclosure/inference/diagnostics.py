@@ -113,9 +113,9 @@ def parameter_diagnostics(x: np.ndarray, name: str) -> tuple[dict[str, Any], lis
     if az is not None and n_draws >= 4:
         # ArviZ's own warnings are silenced, but only on a main thread: the filters are process-wide,
         # and catch_warnings in concurrent threads restores them in the wrong order
-        quiet = warnings.catch_warnings() if threading.current_thread() is threading.main_thread() else nullcontext()
-        with quiet:
-            if threading.current_thread() is threading.main_thread():
+        on_main = threading.current_thread() is threading.main_thread()
+        with warnings.catch_warnings() if on_main else nullcontext():
+            if on_main:
                 warnings.simplefilter("ignore")
             with np.errstate(all="ignore"):
                 row["r_hat"] = _scalar(az.rhat(x, method="rank"))
