@@ -22,9 +22,11 @@ Workers ignore Ctrl-C: the coordinating process receives it and stops them.
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.connection
 import os
 import sys
 import threading
+import time
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from typing import Any, Callable, Iterable, Iterator
 
@@ -102,6 +104,39 @@ def _noop() -> None:
     return None
 
 
+def _sentinel(proc: Any) -> Any | None:
+    """The handle that becomes ready when ``proc`` exits; ``None`` if it never started (or was closed)."""
+    try:
+        return proc.sentinel
+    except ValueError:
+        return None
+
+
+def _running(proc: Any) -> bool:
+    """Whether a started worker process has not exited yet.
+
+    Read from the process's sentinel, not from ``is_alive()``: the pool's manager thread reaps dead
+    workers itself, and a ``waitpid`` that loses that race reports a reaped worker as still running.
+    """
+    sentinel = _sentinel(proc)
+    if sentinel is None:
+        return False
+    try:
+        return not multiprocessing.connection.wait([sentinel], timeout=0)
+    except (OSError, ValueError):  # the handle was closed: the process object was released
+        return False
+
+
+def _wait_for_exit(procs: list[Any], timeout: float) -> list[Any]:
+    """Wait up to ``timeout`` seconds for ``procs`` to exit; return those still running."""
+    waiting = {_sentinel(p): p for p in procs if _running(p)}
+    deadline = time.monotonic() + timeout
+    while waiting and (left := deadline - time.monotonic()) > 0:
+        for ready in multiprocessing.connection.wait(list(waiting), timeout=left):
+            waiting.pop(ready)
+    return list(waiting.values())
+
+
 class LocalProcessPool(Executor):
     """A pool of local worker processes (see the module docstring).
 
@@ -166,26 +201,25 @@ class LocalProcessPool(Executor):
     # ------------------------------------------------------------------ additions
     @property
     def pids(self) -> list[int]:
-        """Process ids of the live workers."""
+        """Process ids of the workers that have not exited."""
         ctx = self._context
-        return [p.pid for p in (ctx.processes if ctx else []) if p.pid is not None and p.is_alive()]
+        return [p.pid for p in (ctx.processes if ctx else []) if _running(p)]
 
-    def terminate(self) -> None:
+    def terminate(self, timeout: float = 5.0) -> None:
         """Stop every worker now; the futures of unfinished tasks fail (the pool is then broken).
 
         Workers are terminated before the pool is shut down: the executor's manager thread notices
-        the dead workers and fails the pending futures, and nothing waits for a running task.
+        the dead workers, fails the pending futures and reaps the processes, and nothing waits for a
+        running task. A worker still running ``timeout`` seconds after SIGTERM is killed.
         """
         ctx = self._context
-        procs = list(ctx.processes) if ctx else []
+        procs = [p for p in (ctx.processes if ctx else []) if _running(p)]
         for proc in procs:
-            if proc.is_alive():
-                proc.terminate()
-        for proc in procs:
-            proc.join(timeout=5)
-            if proc.is_alive():  # pragma: no cover - a worker that ignores SIGTERM
-                proc.kill()
-                proc.join(timeout=5)
+            proc.terminate()
+        left = _wait_for_exit(procs, timeout)
+        for proc in left:  # pragma: no cover - a worker that ignores SIGTERM
+            proc.kill()
+        _wait_for_exit(left, timeout)
         if self._pool is not None:
             self._pool.shutdown(wait=False)
 

@@ -70,15 +70,22 @@ def run_keyed(
     pending: dict[Future, Hashable] = {}
     restarts = 0
 
-    def submit(batch: Sequence[Hashable]) -> None:
-        for key in batch:
-            pending[session.executor.submit(fn, *args_of[key])] = key
+    def submit(batch: Sequence[Hashable]) -> list[Hashable]:
+        """Submit ``batch``; return the keys the executor refused because it broke meanwhile (a worker
+        can die of an early task while later ones are still being submitted)."""
+        for i, key in enumerate(batch):
+            try:
+                fut = session.executor.submit(fn, *args_of[key])
+            except BrokenExecutor:
+                return list(batch[i:])
+            pending[fut] = key
+        return []
 
     try:
-        submit(keys)
-        while pending:
-            done, _ = wait(list(pending), return_when=FIRST_COMPLETED)
-            broken: list[Hashable] = []
+        refused = submit(keys)
+        while pending or refused:
+            broken, refused = refused, []
+            done, _ = wait(list(pending), return_when=FIRST_COMPLETED) if pending else (set(), set())
             for fut in sorted(done, key=lambda f: order[pending[f]]):
                 key = pending.pop(fut)
                 try:
@@ -111,7 +118,7 @@ def run_keyed(
                 restarts += 1
                 print(f"warning: a worker process died; restarted the workers and running {len(lost)} unfinished "
                       f"task(s) again (retry {restarts} of {session.retries})", file=sys.stderr)
-                submit(lost)
+                refused = submit(lost)
     except BaseException:
         session.interrupt(list(pending))
         raise

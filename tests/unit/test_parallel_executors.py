@@ -4,6 +4,8 @@ workers), the result stream, the missing Dask extra, and parallel stages equal t
 from __future__ import annotations
 
 import hashlib
+import os
+import signal
 import sys
 import threading
 
@@ -111,6 +113,49 @@ def test_a_lost_worker_is_replaced_and_its_tasks_run_again(tmp_path, capsys):
             run_keyed(session, tasks.die_once, jobs, results.__setitem__)
 
 
+def test_tasks_refused_by_a_pool_that_broke_during_submission_run_again(capsys):
+    # a worker can die of an early task while later tasks are still being submitted: the pool then
+    # refuses them, and they are lost tasks like the others (retried after a restart, or reported)
+    from concurrent.futures.process import BrokenProcessPool
+
+    results = {}
+    with ExecutorSpec("local", 2, retries=1).open() as session:
+        pool, submitted = session.executor, []
+        submit = pool.submit
+
+        def breaking_submit(fn, *args):
+            submitted.append(args[0])
+            if len(submitted) == 3:  # every worker dies while the third task is being submitted
+                pool.terminate()
+                raise BrokenProcessPool("a child process terminated abruptly")
+            return submit(fn, *args)
+
+        pool.submit = breaking_submit
+        run_keyed(session, tasks.square, [(k, (k,)) for k in range(5)], results.__setitem__)
+    assert results == {k: k * k for k in range(5)}
+    assert submitted[:3] == [0, 1, 2] and {2, 3, 4} <= set(submitted[3:])  # refused tasks were submitted again
+    assert "retry 1 of 1" in capsys.readouterr().err
+
+
+def test_tasks_refused_by_an_external_executor_are_reported_not_dropped():
+    from concurrent.futures import BrokenExecutor, ThreadPoolExecutor
+
+    class BreaksAfterTwo(ThreadPoolExecutor):
+        def submit(self, fn, /, *args, **kwargs):
+            if getattr(self, "count", 0) >= 2:
+                raise BrokenExecutor("broken")
+            self.count = getattr(self, "count", 0) + 1
+            return super().submit(fn, *args, **kwargs)
+
+    results = {}
+    with BreaksAfterTwo(2) as pool, open_executor(pool) as session:
+        with pytest.raises(ExecutorError, match=r"task\(s\) unfinished") as err:
+            run_keyed(session, tasks.square, [(k, (k,)) for k in range(5)], results.__setitem__)
+    unfinished = sorted(set(range(5)) - set(results))
+    assert results == {k: k * k for k in results} and {2, 3, 4} <= set(unfinished)
+    assert f"with {len(unfinished)} task(s) unfinished ({', '.join(map(str, unfinished[:3]))}" in str(err.value)
+
+
 def test_ctrl_c_stops_every_worker_at_once():
     jobs = [(0, (0, 0.0))] + [(k, (k, 60.0)) for k in range(1, 4)]  # one quick task, three long ones
 
@@ -123,6 +168,26 @@ def test_ctrl_c_stops_every_worker_at_once():
         run_keyed(session, tasks.sleep_then, jobs, interrupt)
     assert pool.pids == []  # terminated, not waited for
     session.close()
+
+
+def test_a_worker_reaped_by_another_thread_is_not_reported_running():
+    # the pool's manager thread reaps dead workers itself; whichever thread wins that waitpid, the pool
+    # must not report the dead worker as running (is_alive() does, for the thread that lost the race)
+    session = ExecutorSpec("local", 2).open()
+    pool = session.executor
+    try:
+        run_keyed(session, tasks.square, [(k, (k,)) for k in range(2)], lambda k, v: None)
+        pid = pool.pids[0]
+        os.kill(pid, signal.SIGKILL)
+        try:
+            os.waitpid(pid, 0)
+        except ChildProcessError:
+            pass  # the manager thread was first
+        assert pid not in pool.pids
+        pool.terminate()
+        assert pool.pids == []
+    finally:
+        session.close()
 
 
 def test_an_executor_the_caller_made_is_used_and_left_open():
