@@ -11,21 +11,31 @@ dask-local --workers N``), and returns a :class:`DaskConnection` whose ``executo
   rescheduled by the scheduler up to its ``allowed-failures`` times (set to R for a LocalCluster; a
   scheduler started by hand uses its own configuration, default 3).
 
+Every worker imports the package, its plugins and ArviZ as it joins (:func:`preload_worker`, run
+by the worker plugin ``latticeclosure-preload`` that :func:`connect` registers), so that no task
+pays for the imports in the middle of a stage: forked local workers inherit them from the
+coordinator, spawned Dask workers start empty.
+
 ``dask`` and ``distributed`` are imported only here and only when asked for; without them the
 error says which extra to install.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import ConfigurationError, ExecutorError
 
-__all__ = ["DaskConnection", "connect", "require_distributed", "check_address", "is_worker_loss", "INSTALL_HINT"]
+__all__ = ["DaskConnection", "connect", "require_distributed", "check_address", "is_worker_loss", "preload_worker",
+           "INSTALL_HINT", "PRELOAD_PLUGIN"]
 
 INSTALL_HINT = "pip install 'latticeclosure[dask]'"
+
+#: Name of the worker plugin that preloads the package on every worker.
+PRELOAD_PLUGIN = "latticeclosure-preload"
 
 #: Seconds to wait for a scheduler to answer before giving up.
 CONNECT_TIMEOUT = 20.0
@@ -113,7 +123,6 @@ def connect(scheduler: str | None = None, *, workers: int | None = None, retries
         When dask/distributed are not installed, or the scheduler cannot be reached.
     """
     require_distributed("--executor dask" if scheduler is not None else "--executor dask-local")
-    import logging
 
     from distributed import Client, LocalCluster
 
@@ -139,8 +148,61 @@ def connect(scheduler: str | None = None, *, workers: int | None = None, retries
             raise ExecutorError(f"cannot connect to the Dask scheduler at {scheduler}: {_short(exc)}") from None
         address = scheduler
         n = None
+    _register_preload(client)
     executor = client.get_executor(pure=False, retries=retries)
     return DaskConnection(client, executor, cluster, address, time.perf_counter() - t0, n)
+
+
+def preload_worker() -> list[str]:
+    """Import every module of the package, load its plugins, and import ArviZ if it is installed.
+
+    Run on each Dask worker as it joins the cluster. Modules whose kernels have fixed signatures load
+    their compiled code from numba's on-disk cache as they are imported; the others load it on
+    their first call.
+
+    Returns
+    -------
+    list of str
+        The modules imported, in order (the plugins' modules are those the registry imports).
+    """
+    import importlib
+    import pkgutil
+    import warnings
+
+    import latticeclosure
+    from ..registry import get_registry
+
+    names = [m.name for m in pkgutil.walk_packages(latticeclosure.__path__, "latticeclosure.")
+             if m.name.rsplit(".", 1)[-1] != "__main__"]
+    for name in names:
+        importlib.import_module(name)
+    get_registry()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # ArviZ announces its refactor on import
+            importlib.import_module("arviz")
+        names.append("arviz")
+    except ImportError:
+        pass
+    return names
+
+
+def _register_preload(client: Any) -> None:
+    """Register :func:`preload_worker` as a worker plugin: the workers already up run it now (this
+    call waits for them), workers that join later run it as they start."""
+    from distributed import WorkerPlugin
+
+    class LatticeclosurePreload(WorkerPlugin):
+        name = PRELOAD_PLUGIN
+
+        def setup(self, worker: Any) -> None:
+            preload_worker()
+
+    try:
+        client.register_plugin(LatticeclosurePreload(), name=PRELOAD_PLUGIN)
+    except Exception as exc:  # noqa: BLE001 - a worker that cannot preload still runs tasks, importing then
+        logging.getLogger("latticeclosure.parallel").warning(
+            "the Dask workers could not preload latticeclosure (%s); tasks import it as they run", _short(exc))
 
 
 def is_worker_loss(exc: BaseException) -> bool:
