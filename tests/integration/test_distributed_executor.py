@@ -163,3 +163,44 @@ def test_mcmc_on_dask_equals_local_and_one_worker(cluster, data_file, tmp_path):
             assert value.dtype == chains[key].dtype and np.array_equal(value, chains[key]), (label, key)
         post, ref = summary["closures"]["SA"], one_summary["closures"]["SA"]
         assert post["best"] == ref["best"] and post["posterior"] == ref["posterior"], label
+
+
+PRELOAD_CHECK = """
+import json, sys
+from latticeclosure.parallel import ExecutorSpec
+
+def held(names):
+    import sys
+    return sorted(n for n in names if n in sys.modules)
+
+import pkgutil, latticeclosure
+names = [m.name for m in pkgutil.walk_packages(latticeclosure.__path__, "latticeclosure.")
+         if not m.name.endswith("__main__")] + ["arviz"]
+with ExecutorSpec("dask-local", 1).open() as session:
+    # no task has been sent: what the worker holds, it imported as it joined
+    print(json.dumps({"names": sorted(names), "workers": list(session.dask.client.run(held, names).values())}))
+"""
+
+
+def test_dask_workers_preload_the_package_and_arviz_before_any_task():
+    # in a fresh interpreter: a Dask client in this process would leave threads behind
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-c", PRELOAD_CHECK], capture_output=True, text=True, timeout=240)
+    assert proc.returncode == 0, proc.stderr
+    seen = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert len(seen["workers"]) == 1
+    assert seen["workers"][0] == seen["names"] and "latticeclosure.inference._kernels" in seen["names"]
+
+
+def test_a_worker_that_cannot_preload_only_costs_a_warning(caplog):
+    from latticeclosure.parallel.dask_cluster import PRELOAD_PLUGIN, _register_preload
+
+    class Client:
+        def register_plugin(self, plugin, name):
+            assert name == PRELOAD_PLUGIN and plugin.name == PRELOAD_PLUGIN
+            raise ImportError("No module named 'a_plugin_dependency'")
+
+    _register_preload(Client())
+    assert "could not preload latticeclosure (No module named 'a_plugin_dependency')" in caplog.text
