@@ -18,7 +18,6 @@ from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
-from ..errors import ConfigurationError
 from ..parallel import ExecutorSpec, InlineExecutor
 from ..parallel import task_seed as _keyed_seed
 
@@ -40,9 +39,8 @@ def local_executor(executor: Executor | None, workers: int) -> Iterator[Executor
     if executor is not None:
         yield executor
         return
-    if isinstance(workers, (bool, np.bool_)) or not isinstance(workers, (int, np.integer)) or int(workers) < 1:
-        raise ConfigurationError(f"workers must be a positive integer, got {workers!r}")
-    with ExecutorSpec("local", int(workers)).open() as session:
+    # ExecutorSpec checks the number (a positive int); numpy integers are accepted here as before
+    with ExecutorSpec("local", int(workers) if isinstance(workers, np.integer) else workers).open() as session:
         yield session.executor
 
 
