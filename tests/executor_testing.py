@@ -1,6 +1,6 @@
 """Helpers of the executor tests: the CLI with the test model in a fresh interpreter, a Dask cluster
 started by hand on the loopback interface (scheduler and worker processes, as docs/distributed.md
-tells), and the comparison of two sweeps' trajectories.
+tells), the comparison of two sweeps' trajectories, and the synthetic data of the inference runs.
 
 Run as a script, this module is the ``latticeclosure`` command line with the test model of
 ``conftest.py`` registered (a subprocess cannot see a plugin registered in the test process).
@@ -19,6 +19,19 @@ from pathlib import Path
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
+
+
+def pair_model_series(n_times: int = 21):
+    """The pair-closed triangular pair model and its solution on ``n_times`` records of t ∈ [0, 1]
+    at fixed rates: ``(model, {"time": t, class: series, ...})``, the data of the inference tests."""
+    from latticeclosure.closedmodel import close_equations
+    from latticeclosure.equations import generate_equations
+
+    eqs = generate_equations("triangular", ["+", "-"], "swap", 2, exclude_closed=True)
+    model = close_equations(eqs, "pair")
+    t = np.linspace(0, 1, n_times)
+    sol = model.solve(t, {"C++": 0.40, "C--": 0.15, "C+-": 0.225}, [1.2, 0.7, 0.9, 0.4, 0.8, 0.5, 1.1, 0.6])
+    return model, {"time": t, **{n: np.asarray(sol[n]) for n in model.window_names}}
 
 
 def cli_command(*args: str) -> list[str]:

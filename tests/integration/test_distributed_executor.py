@@ -18,8 +18,8 @@ import numpy as np
 import pytest
 
 from conftest import TEST_MODEL
-from executor_testing import (HandStartedCluster, assert_same_trajectories, popen_cli_with_test_model,
-                              run_cli_with_test_model, trajectory_files)
+from executor_testing import (HandStartedCluster, assert_same_trajectories, pair_model_series,
+                              popen_cli_with_test_model, run_cli_with_test_model, trajectory_files)
 from latticeclosure.cli.main import main
 
 pytestmark = pytest.mark.slow
@@ -119,15 +119,9 @@ def test_an_interrupted_coordinator_resumes_on_a_local_cluster(reference, tmp_pa
 
 @pytest.fixture(scope="module")
 def data_file(tmp_path_factory):
-    from latticeclosure.closedmodel import close_equations
-    from latticeclosure.equations import generate_equations
-
-    eqs = generate_equations("triangular", ["+", "-"], "swap", 2, exclude_closed=True)
-    model = close_equations(eqs, "pair")
-    t = np.linspace(0, 1, 21)
-    sol = model.solve(t, {"C++": 0.40, "C--": 0.15, "C+-": 0.225}, [1.2, 0.7, 0.9, 0.4, 0.8, 0.5, 1.1, 0.6])
+    _, series = pair_model_series(21)
     path = tmp_path_factory.mktemp("mcmc-data") / "synthetic.npz"
-    np.savez(path, time=t, **{n: sol[n] for n in model.window_names})
+    np.savez(path, **series)
     return path
 
 

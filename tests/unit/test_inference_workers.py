@@ -7,18 +7,8 @@ import warnings
 
 import numpy as np
 
+from executor_testing import pair_model_series
 from latticeclosure.parallel import LocalProcessPool
-
-
-def _problem():
-    from latticeclosure.closedmodel import close_equations
-    from latticeclosure.equations import generate_equations
-
-    eqs = generate_equations("triangular", ["+", "-"], "swap", 2, exclude_closed=True)
-    model = close_equations(eqs, "pair")
-    t = np.linspace(0, 1, 21)
-    sol = model.solve(t, {"C++": 0.40, "C--": 0.15, "C+-": 0.225}, [1.2, 0.7, 0.9, 0.4, 0.8, 0.5, 1.1, 0.6])
-    return {"pair": model}, [{"time": t, **{n: np.asarray(sol[n]) for n in model.window_names}}]
 
 
 def test_chains_do_not_depend_on_the_workers_and_use_the_package_pool(monkeypatch):
@@ -32,7 +22,8 @@ def test_chains_do_not_depend_on_the_workers_and_use_the_package_pool(monkeypatc
         original(self, *args, **kwargs)
 
     monkeypatch.setattr(LocalProcessPool, "__init__", spy)
-    models, data = _problem()
+    model, series = pair_model_series(21)
+    models, data = {"pair": model}, [series]
     chains = {}
     for workers in (1, 2):
         settings = InferenceSettings.make(samples=400, chains=3, n_starts=3, seed=4, workers=workers, segment=150)
