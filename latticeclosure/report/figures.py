@@ -616,13 +616,12 @@ def draw_closure_reconstruction(
         for (r, c), cls in zip(positions, classes):
             ax = axes[r, c]
             d = _series(t, data[cls], f"data[{cls!r}]") if cls in data and data[cls] is not None else np.full(n, np.nan)
-            preds, drawn = [], []
+            drawn: list[tuple[str, np.ndarray]] = []  # (closure label, its prediction)
             for label in labels:
                 series = predictions[label].get(cls) if predictions[label] is not None else None
                 if series is None:
                     continue
                 q = _series(t, series, f"predictions[{label!r}][{cls!r}]")
-                preds.append(q)
                 drawn.append((label, q))
                 st = styles[label]
                 ax.plot(t, q, color=st["color"], linestyle=st["linestyle"], linewidth=1.3, zorder=2)
@@ -630,6 +629,7 @@ def draw_closure_reconstruction(
                 t[mark], d[mark], linestyle="none", marker="o", markersize=3.6,
                 markerfacecolor="none", markeredgecolor="0.3", markeredgewidth=0.9, zorder=3,
             )
+            preds = [q for _, q in drawn]
             finite = np.concatenate([d[np.isfinite(d)]] + [q[np.isfinite(q)] for q in preds])
             log = yscale == "log" or (yscale == "auto" and finite.size > 0 and bool((finite > 0).all()))
             if log:
